@@ -1,0 +1,90 @@
+/**
+ * Catalog of every Lambda: entry file, sizing and the resources it is bound to. CDK creates one
+ * function per entry (`infra/constructs/vigil-function.ts`) and applies each bind (grant + environment
+ * variable together); the local target imports the same entry files; the bundle benchmark measures them.
+ */
+export type Bind =
+  | 'stateTableRead'
+  | 'stateTableWrite'
+  | 'auditTableWrite'
+  | 'eventBus'
+  | 'wsManagement'
+  | 'platformSecret';
+
+export interface LambdaDef {
+  id: string;
+  /** Entry file relative to the project root; exports `handler`. */
+  entry: string;
+  description: string;
+  memoryMb?: number;
+  timeoutSeconds?: number;
+  binds: readonly Bind[];
+  /** Extra files copied next to the bundle (source dir relative to node_modules → target dir). */
+  assets?: { fromPackage: string; files: readonly string[]; to: string };
+}
+
+export const lambdas = [
+  {
+    id: 'platform-health',
+    entry: 'functions/platform/health.ts',
+    description: 'GET /health: version, uptime, DynamoDB round trip',
+    binds: ['stateTableRead'],
+  },
+  {
+    id: 'platform-docs',
+    entry: 'functions/platform/docs.ts',
+    description: 'GET /openapi.json and the /docs API reference page',
+    binds: [],
+    assets: {
+      fromPackage: 'swagger-ui-dist',
+      files: ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'],
+      to: 'docs-assets',
+    },
+  },
+  {
+    id: 'platform-fallback',
+    entry: 'functions/platform/fallback.ts',
+    description: '$default HTTP route: JSON 404/405 problems for unknown routes and methods',
+    binds: [],
+  },
+  {
+    id: 'realtime-connect',
+    entry: 'functions/realtime/connect.ts',
+    description: 'WebSocket $connect: registers the connection',
+    binds: ['stateTableWrite'],
+  },
+  {
+    id: 'realtime-disconnect',
+    entry: 'functions/realtime/disconnect.ts',
+    description: 'WebSocket $disconnect: removes the connection and its subscriptions',
+    binds: ['stateTableWrite'],
+  },
+  {
+    id: 'realtime-message',
+    entry: 'functions/realtime/message.ts',
+    description: 'WebSocket $default: subscribe, unsubscribe, ping',
+    binds: ['stateTableWrite', 'wsManagement'],
+  },
+  {
+    id: 'events-dispatcher',
+    entry: 'functions/events/dispatcher.ts',
+    description: 'SQS consumer of platform events from the bus: pushes them to WebSocket topic subscribers',
+    timeoutSeconds: 30,
+    binds: ['stateTableWrite', 'wsManagement'],
+  },
+  {
+    id: 'playbook-step',
+    entry: 'functions/playbooks/step.ts',
+    description: 'Step Functions task: runs one playbook step action and records its outcome',
+    timeoutSeconds: 60,
+    binds: ['stateTableWrite', 'eventBus', 'wsManagement'],
+  },
+] as const satisfies readonly LambdaDef[];
+
+export type LambdaId = (typeof lambdas)[number]['id'];
+
+export function lambdaById(id: string): LambdaDef {
+  const def = (lambdas as readonly LambdaDef[]).find((l) => l.id === id);
+  if (!def) throw new Error(`Unknown Lambda id '${id}'`);
+  return def;
+}

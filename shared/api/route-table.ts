@@ -1,0 +1,19 @@
+import type { RouteDef, WsRouteDef } from '../platform/http/route';
+import { platformRoutes } from './platform';
+
+/**
+ * The route table: every HTTP route of the platform, in one list. CDK creates an API Gateway route per
+ * row (except `target: 'local'` rows), the local gateway dispatches from it, and `openapi.ts` documents
+ * it. Contexts contribute their rows here.
+ */
+export const httpRoutes: readonly RouteDef[] = [...platformRoutes];
+
+/** The WebSocket API's routes. */
+export const wsRoutes: readonly WsRouteDef[] = [
+  { routeKey: '$connect', fn: 'realtime-connect', description: 'Registers the connection.' },
+  { routeKey: '$disconnect', fn: 'realtime-disconnect', description: 'Removes the connection.' },
+  { routeKey: '$default', fn: 'realtime-message', description: 'Handles subscribe/unsubscribe/ping.' },
+];
+
+/** Lambda serving API Gateway's `$default` route: JSON 404/405 for anything the table does not know. */
+export const fallbackFunctionId = 'platform-fallback';

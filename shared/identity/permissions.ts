@@ -1,0 +1,39 @@
+/**
+ * Permissions and built-in roles. Every route declares one permission (or is public); one middleware
+ * checks the caller's permissions against it. The identity context adds per-user grants on top.
+ */
+export const permissions = [
+  'user:manage',
+  'audit:read',
+  'integration:manage',
+  'integration:read',
+  'enrich:run',
+  'intel:read',
+  'intel:write',
+  'playbook:manage',
+  'playbook:execute',
+  'case:read',
+  'case:write',
+  'ingest:write',
+  'realtime:subscribe',
+] as const;
+
+export type Permission = (typeof permissions)[number];
+
+export type Role = 'admin' | 'analyst' | 'viewer';
+
+/** What each built-in role may do. Admins hold every permission. */
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  admin: permissions,
+  analyst: [
+    'integration:read',
+    'enrich:run',
+    'intel:read',
+    'intel:write',
+    'playbook:execute',
+    'case:read',
+    'case:write',
+    'realtime:subscribe',
+  ],
+  viewer: ['integration:read', 'intel:read', 'case:read', 'realtime:subscribe'],
+};
