@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '../platform/http/route';
 
 /** Routes of the platform itself: health, the OpenAPI document and the API reference page. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** RFC 9457 problem document as Vigil returns it for every error. */
 export const problemSchema = z

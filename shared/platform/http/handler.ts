@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as z from 'zod';
+import type { Permission } from '../../identity/permissions';
+import type { Principal } from '../../identity/principal';
+import { intEnv, listEnv } from '../config';
+import {
+  type FieldIssue,
+  ForbiddenError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors';
+import { logger, metrics } from '../observability';
+import { apiSecurityHeaders, type CorsConfig, corsHeaders } from './headers';
+import { problemResponse } from './problem';
+import { type RouteDef, routeKey } from './route';
+
+/** Default request body limit (bytes); routes may set their own `maxBodyBytes`. */
+export const defaultMaxBodyBytes = 1_048_576;
+
+/** Validated input a route implementation receives. */
+export interface HttpRequest<TBody, TQuery, TParams> {
+  method: string;
+  /** Raw request path as received. */
+  path: string;
+  body: TBody;
+  query: TQuery;
+  params: TParams;
+  headers: Readonly<Record<string, string | undefined>>;
+  requestId: string;
+  sourceIp: string;
+  userAgent: string;
+  /** Present on `principal` routes; the tenant id always comes from here. */
+  principal: Principal | undefined;
+}
+
+/** An explicit response; route implementations may also return a plain value (200 JSON). */
+export class HttpResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+    /** `json` serializes `body`; `raw` sends a string or Buffer as is. */
+    readonly encoding: 'json' | 'raw' = 'json',
+  ) {}
+}
+
+export function reply(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return new HttpResponse(statusCode, body, headers);
+}
+
+type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface RouteImpl {
+  /** API Gateway route key this implementation answers (`GET /health`, `$default`). */
+  key: string;
+  route: RouteDef;
+  run: (request: HttpRequest<unknown, unknown, unknown>) => Promise<unknown>;
+}
+
+/** Binds an implementation to a route row with the row's schema types. */
+export function implement<R extends RouteDef>(
+  route: R,
+  run: (
+    request: HttpRequest<
+      Infer<NonNullable<NonNullable<R['request']>['body']>>,
+      Infer<NonNullable<NonNullable<R['request']>['query']>>,
+      Infer<NonNullable<NonNullable<R['request']>['params']>>
+    >,
+  ) => Promise<unknown>,
+): RouteImpl {
+  return { key: routeKey(route), route, run: run as RouteImpl['run'] };
+}
+
+/** Implementation of API Gateway's `$default` route (requests no other route matched). */
+export function implementDefault(run: (request: HttpRequest<unknown, unknown, unknown>) => Promise<unknown>): RouteImpl {
+  const route: RouteDef = {
+    operationId: 'default',
+    method: 'GET',
+    path: '$default',
+    fn: 'platform-fallback',
+    auth: 'public',
+    permission: null,
+    summary: 'Requests no route matched',
+    tags: [],
+    responses: {},
+  };
+  return { key: '$default', route, run };
+}
+
+export interface HttpOptions {
+  cors?: CorsConfig;
+}
+
+type Event = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { lambda?: Record<string, unknown> };
+  };
+};
+
+interface State {
+  requestId: string;
+  route: RouteImpl | undefined;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * Builds the Lambda handler for one or more routes with the fixed middy stack: request id and
+ * correlation, Powertools logging and metrics, JSON body parsing with a size limit, zod validation,
+ * permission check, and errors mapped to problem+json in one place. Handlers never assemble their own.
+ */
+export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = {}) {
+  const byKey = new Map(impls.map((impl) => [impl.key, impl]));
+  const cors: CorsConfig = options.cors ?? { allowedOrigins: listEnv('CORS_ALLOWED_ORIGINS') };
+  const platformMaxBody = intEnv('MAX_BODY_BYTES', defaultMaxBodyBytes);
+  const states = new WeakMap<object, State>();
+
+  const core = async (event: Event): Promise<APIGatewayProxyStructuredResultV2> => {
+    const state = states.get(event);
+    const impl = state?.route;
+    if (!impl || !state) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
+    const { route } = impl;
+    const principal = route.auth === 'public' ? undefined : authorize(event, route.permission);
+    const body = parseBody(event, route, route.maxBodyBytes ?? platformMaxBody);
+    const issues: FieldIssue[] = [];
+    const input = {
+      body: validatePart('body', route.request?.body, body, issues),
+      query: validatePart('query', route.request?.query, event.queryStringParameters ?? {}, issues),
+      params: validatePart('params', route.request?.params, event.pathParameters ?? {}, issues),
+    };
+    if (issues.length > 0) throw new ValidationError(issues);
+    const result = await impl.run({
+      ...input,
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      headers: event.headers ?? {},
+      requestId: state.requestId,
+      sourceIp: event.requestContext.http.sourceIp,
+      userAgent: event.requestContext.http.userAgent,
+      principal,
+    });
+    return toResult(result instanceof HttpResponse ? result : new HttpResponse(200, result));
+  };
+
+  const requestContext: MiddlewareObj<Event, APIGatewayProxyStructuredResultV2> = {
+    before: (request) => {
+      const event = request.event;
+      const supplied = event.headers?.['x-request-id'];
+      const requestId =
+        supplied && requestIdPattern.test(supplied) ? supplied : (event.requestContext?.requestId ?? randomUUID());
+      states.set(event, { requestId, route: byKey.get(event.routeKey) });
+      logger.setCorrelationId(requestId);
+      logger.appendKeys({ routeKey: event.routeKey });
+    },
+    after: (request) => decorate(request.event, request.response),
+    onError: (request) => {
+      const event = request.event;
+      const requestId = states.get(event)?.requestId ?? randomUUID();
+      const error = request.error;
+      const problem = problemResponse(error, { requestId, instance: event.rawPath });
+      if (problem.statusCode >= 500) {
+        logger.error('request failed', { err: error });
+        metrics.addMetric('ServerErrors', 'Count', 1);
+      } else {
+        logger.info('request rejected', { status: problem.statusCode, code: JSON.parse(problem.body).code });
+      }
+      request.response = { ...problem };
+      decorate(event, request.response);
+    },
+  };
+
+  const decorate = (event: Event, response: APIGatewayProxyStructuredResultV2 | null | undefined): void => {
+    if (!response) return;
+    const requestId = states.get(event)?.requestId;
+    response.headers = {
+      ...apiSecurityHeaders,
+      ...corsHeaders(cors, event.headers?.origin),
+      ...(response.headers ?? {}),
+      ...(requestId ? { 'x-request-id': requestId } : {}),
+    };
+  };
+
+  return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(requestContext)
+    .handler(core);
+}
+
+function toResult(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
+  if (response.encoding === 'raw') {
+    const raw = response.body;
+    if (Buffer.isBuffer(raw)) {
+      return {
+        statusCode: response.statusCode,
+        headers: response.headers,
+        body: raw.toString('base64'),
+        isBase64Encoded: true,
+      };
+    }
+    return { statusCode: response.statusCode, headers: response.headers, body: String(raw ?? '') };
+  }
+  if (response.body === undefined) return { statusCode: response.statusCode, headers: response.headers };
+  return {
+    statusCode: response.statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...response.headers },
+    body: JSON.stringify(response.body),
+  };
+}
+
+function parseBody(event: Event, route: RouteDef, limit: number): unknown {
+  const raw = event.body;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const buffer = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (buffer.byteLength > limit) throw new PayloadTooLargeError(limit);
+  if (!route.request?.body) return undefined;
+  const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (contentType !== 'application/json' && !contentType.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError('Send the request body as application/json.');
+  }
+  try {
+    return JSON.parse(buffer.toString('utf8'));
+  } catch {
+    throw new MalformedJsonError('The request body is not valid JSON.');
+  }
+}
+
+function validatePart(part: string, schema: z.ZodType | undefined, value: unknown, issues: FieldIssue[]): unknown {
+  if (!schema) return value;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    issues.push({ path: [part, ...issue.path.map(String)].join('.'), message: issue.message, code: issue.code });
+  }
+  return undefined;
+}
+
+const authorizerContext = z.object({
+  tenantId: z.string().min(1),
+  principalId: z.string().min(1),
+  principalType: z.enum(['user', 'apiKey']),
+  permissions: z.string(),
+});
+
+/** Reads the principal the authorizer attached and enforces the route's permission. */
+function authorize(event: Event, permission: Permission | null): Principal {
+  const parsed = authorizerContext.safeParse(event.requestContext.authorizer?.lambda);
+  if (!parsed.success) throw new UnauthorizedError();
+  const principal: Principal = {
+    tenantId: parsed.data.tenantId,
+    id: parsed.data.principalId,
+    type: parsed.data.principalType,
+    permissions: new Set(parsed.data.permissions.split(',').filter(Boolean) as Permission[]),
+  };
+  if (permission && !principal.permissions.has(permission)) {
+    throw new ForbiddenError(`This action needs the '${permission}' permission.`, 'permission_denied');
+  }
+  return principal;
+}
