@@ -159,6 +159,7 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
       states.set(event, { requestId, route: byKey.get(event.routeKey) });
       logger.setCorrelationId(requestId);
       logger.appendKeys({ routeKey: event.routeKey });
+      metrics.addMetric('Requests', 'Count', 1);
     },
     after: (request) => decorate(request.event, request.response),
     onError: (request) => {
@@ -170,6 +171,7 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
         logger.error('request failed', { err: error });
         metrics.addMetric('ServerErrors', 'Count', 1);
       } else {
+        metrics.addMetric('ClientErrors', 'Count', 1);
         logger.info('request rejected', { status: problem.statusCode, code: JSON.parse(problem.body).code });
       }
       request.response = { ...problem };
