@@ -4,9 +4,10 @@ import { docsAssetRoute, docsRoute, openApiRoute } from '../../shared/api/platfo
 import { httpRoutes } from '../../shared/api/route-table';
 import { optionalEnv, platformConfig } from '../../shared/platform/config';
 import { docsPage, findDocsAsset, loadDocsAssets } from '../../shared/platform/docs';
-import { docsPageSecurityHeaders } from '../../shared/platform/http/headers';
 import { HttpResponse, httpHandler, implement } from '../../shared/platform/http/handler';
+import { docsPageSecurityHeaders } from '../../shared/platform/http/headers';
 import { buildOpenApi } from '../../shared/platform/openapi';
+import { tracer } from '../../shared/platform/tracing';
 
 const config = platformConfig();
 const document = buildOpenApi(
@@ -23,26 +24,34 @@ const assets = loadDocsAssets(
   optionalEnv('DOCS_ASSETS_DIR', join(dirname(fileURLToPath(import.meta.url)), 'docs-assets')),
 );
 
-export const handler = httpHandler([
-  implement(openApiRoute, async () => document),
-  implement(
-    docsRoute,
-    async () =>
-      new HttpResponse(200, docsPage, { ...docsPageSecurityHeaders, 'content-type': 'text/html; charset=utf-8' }, 'raw'),
-  ),
-  implement(docsAssetRoute, async ({ params, headers }) => {
-    const asset = findDocsAsset(assets, params.asset);
-    const gzip = /\bgzip\b/.test(headers['accept-encoding'] ?? '');
-    return new HttpResponse(
-      200,
-      gzip ? asset.gzipped : asset.body,
-      {
-        ...docsPageSecurityHeaders,
-        'content-type': asset.contentType,
-        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-        vary: 'Accept-Encoding',
-      },
-      'raw',
-    );
-  }),
-]);
+export const handler = httpHandler(
+  [
+    implement(openApiRoute, async () => document),
+    implement(
+      docsRoute,
+      async () =>
+        new HttpResponse(
+          200,
+          docsPage,
+          { ...docsPageSecurityHeaders, 'content-type': 'text/html; charset=utf-8' },
+          'raw',
+        ),
+    ),
+    implement(docsAssetRoute, async ({ params, headers }) => {
+      const asset = findDocsAsset(assets, params.asset);
+      const gzip = /\bgzip\b/.test(headers['accept-encoding'] ?? '');
+      return new HttpResponse(
+        200,
+        gzip ? asset.gzipped : asset.body,
+        {
+          ...docsPageSecurityHeaders,
+          'content-type': asset.contentType,
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          vary: 'Accept-Encoding',
+        },
+        'raw',
+      );
+    }),
+  ],
+  { tracer },
+);

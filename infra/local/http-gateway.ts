@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PayloadTooLargeError } from '../../shared/platform/errors';
 import { type CorsConfig, corsPreflightHeaders } from '../../shared/platform/http/headers';
-import type { RouteDef } from '../../shared/platform/http/route';
 import { problemResponse } from '../../shared/platform/http/problem';
+import type { RouteDef } from '../../shared/platform/http/route';
 import { RouteMatcher } from '../../shared/platform/route-match';
 import { type LocalHandler, localLambdaContext } from './lambda-context';
 
@@ -74,7 +74,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
     const match = matcher.match(method, url.pathname);
     const found = match && 'found' in match ? match.found : undefined;
     const fnId = found ? found.route.fn : options.fallbackFn;
-    const event = toEvent(req, url, method, body, found ? `${method} ${found.route.path}` : '$default', found?.params);
+    const event = toEvent(
+      req,
+      url,
+      method,
+      body,
+      found ? `${method} ${found.route.path}` : '$default',
+      found?.params,
+    );
     const handler = await options.handlerFor(fnId);
     let result: unknown;
     try {
@@ -145,7 +152,8 @@ function toEvent(
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  for (const [key, value] of url.searchParams)
+    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
   const contentType = headers['content-type'] ?? '';
   const isText = body.byteLength === 0 || textTypes.test(contentType);
   const now = new Date();
@@ -177,9 +185,7 @@ function toEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(body.byteLength
-      ? { body: isText ? body.toString('utf8') : body.toString('base64') }
-      : {}),
+    ...(body.byteLength ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !isText,
   };
 }
@@ -189,9 +195,14 @@ function writeResult(res: ServerResponse, result: unknown): void {
   const structured =
     result && typeof result === 'object' && 'statusCode' in result
       ? (result as APIGatewayProxyStructuredResultV2)
-      : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ?? null) };
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(result ?? null),
+        };
   const headers: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(structured.headers ?? {})) headers[key.toLowerCase()] = String(value);
+  for (const [key, value] of Object.entries(structured.headers ?? {}))
+    headers[key.toLowerCase()] = String(value);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
   const raw = structured.body ?? '';
   const payload = structured.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');

@@ -94,7 +94,9 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
   async function management(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /\/@connections\/([^/?]+)$/.exec(new URL(req.url ?? '/', 'http://local').pathname);
     if (!match?.[1]) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'Not Found' }));
       return;
     }
     const id = decodeURIComponent(match[1]);
@@ -112,7 +114,10 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
         const data = Buffer.concat(chunks);
         if (data.byteLength > 128 * 1024) {
           res
-            .writeHead(413, { 'content-type': 'application/json', 'x-amzn-errortype': 'PayloadTooLargeException' })
+            .writeHead(413, {
+              'content-type': 'application/json',
+              'x-amzn-errortype': 'PayloadTooLargeException',
+            })
             .end(JSON.stringify({ message: 'Message too long' }));
           return;
         }
@@ -174,7 +179,10 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
             void invoke('$default', {
               body: isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString(),
               isBase64Encoded: isBinary,
-              requestContext: { ...baseContext(connectionId, '$default', 'MESSAGE'), messageId: randomBytes(8).toString('base64') },
+              requestContext: {
+                ...baseContext(connectionId, '$default', 'MESSAGE'),
+                messageId: randomBytes(8).toString('base64'),
+              },
             });
           });
           ws.on('close', (code, reason) => {

@@ -31,7 +31,8 @@ export const dispatchEvent =
       throw new BadRequestError('Event body is not JSON.', 'malformed_event', { cause: err });
     }
     const parsed = eventEnvelope.safeParse(json);
-    if (!parsed.success) throw new BadRequestError('Event is not an EventBridge envelope.', 'malformed_event');
+    if (!parsed.success)
+      throw new BadRequestError('Event is not an EventBridge envelope.', 'malformed_event');
     const event = parsed.data;
     const tenantId = event.detail.tenantId;
     if (!tenantId) return { delivered: 0 };

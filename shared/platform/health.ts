@@ -32,20 +32,18 @@ export interface HealthReport {
   checks: { dynamodb: CheckResult };
 }
 
-export const checkHealth =
-  (deps: HealthDeps) =>
-  async (): Promise<HealthReport> => {
-    const dynamodb = await timed(deps.dynamodb, deps.timeoutMs, deps.now);
-    const now = deps.now();
-    return {
-      status: dynamodb.status === 'ok' ? 'ok' : 'unavailable',
-      version: deps.version,
-      stage: deps.stage,
-      uptimeSeconds: Math.round((now - deps.startedAt) / 1000),
-      time: new Date(now).toISOString(),
-      checks: { dynamodb },
-    };
+export const checkHealth = (deps: HealthDeps) => async (): Promise<HealthReport> => {
+  const dynamodb = await timed(deps.dynamodb, deps.timeoutMs, deps.now);
+  const now = deps.now();
+  return {
+    status: dynamodb.status === 'ok' ? 'ok' : 'unavailable',
+    version: deps.version,
+    stage: deps.stage,
+    uptimeSeconds: Math.round((now - deps.startedAt) / 1000),
+    time: new Date(now).toISOString(),
+    checks: { dynamodb },
   };
+};
 
 async function timed(probe: DependencyProbe, timeoutMs: number, now: () => number): Promise<CheckResult> {
   const started = now();

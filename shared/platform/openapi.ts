@@ -69,7 +69,10 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiInfo): Js
           : {}),
       };
     }
-    const errorStatuses = { ...standardErrors, ...(route.auth === 'principal' ? { 401: 'Unauthenticated', 403: 'Missing permission' } : {}) };
+    const errorStatuses = {
+      ...standardErrors,
+      ...(route.auth === 'principal' ? { 401: 'Unauthenticated', 403: 'Missing permission' } : {}),
+    };
     for (const [status, description] of Object.entries(errorStatuses)) {
       if (responses[status]) continue;
       if (status === '413' && !route.request?.body) continue;
@@ -124,7 +127,9 @@ function rewriteRefs(value: unknown): unknown {
     for (const [key, inner] of Object.entries(value)) {
       if (key === '$schema' || key === '$id') continue;
       out[key] =
-        key === '$ref' && typeof inner === 'string' ? inner.replace('#/$defs/', '#/components/schemas/') : rewriteRefs(inner);
+        key === '$ref' && typeof inner === 'string'
+          ? inner.replace('#/$defs/', '#/components/schemas/')
+          : rewriteRefs(inner);
     }
     return out;
   }

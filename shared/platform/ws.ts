@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { VigilError } from './errors';
@@ -20,8 +22,13 @@ export type WsEvent = APIGatewayProxyWebsocketEventV2 & {
  * The fixed middleware stack for WebSocket routes: logger with the connection and request ids, and
  * errors mapped to a status code (4xx keeps a short reason, 5xx says nothing).
  */
-export function wsHandler(run: (event: WsEvent) => Promise<APIGatewayProxyResultV2 | undefined>) {
-  return middy<WsEvent, APIGatewayProxyResultV2, Error, Context>()
+export function wsHandler(
+  run: (event: WsEvent) => Promise<APIGatewayProxyResultV2 | undefined>,
+  options: { tracer?: Tracer } = {},
+) {
+  const stack = middy<WsEvent, APIGatewayProxyResultV2, Error, Context>();
+  if (options.tracer) stack.use(captureLambdaHandler(options.tracer, { captureResponse: false }));
+  return stack
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: (request) => {

@@ -52,7 +52,8 @@ export const connect =
     return connection;
   };
 
-export const disconnect = (deps: Pick<RealtimeDeps, 'registry'>) => async (connectionId: string) => deps.registry.remove(connectionId);
+export const disconnect = (deps: Pick<RealtimeDeps, 'registry'>) => async (connectionId: string) =>
+  deps.registry.remove(connectionId);
 
 /** Handles one client frame and answers on the same connection. */
 export const handleClientMessage =
@@ -109,8 +110,13 @@ async function answer(deps: RealtimeDeps, connection: Connection, raw: string | 
  */
 export const publish =
   (deps: RealtimeDeps) =>
-  async (tenantId: string, topic: string, message: unknown): Promise<{ delivered: number; removed: number }> => {
-    if (!topicName.safeParse(topic).success) throw new BadRequestError(`Invalid topic '${topic}'.`, 'invalid_topic');
+  async (
+    tenantId: string,
+    topic: string,
+    message: unknown,
+  ): Promise<{ delivered: number; removed: number }> => {
+    if (!topicName.safeParse(topic).success)
+      throw new BadRequestError(`Invalid topic '${topic}'.`, 'invalid_topic');
     const ids = await deps.registry.subscribers(tenantId, topic);
     const envelope = { type: 'message', topic, data: message, time: new Date(deps.now()).toISOString() };
     let delivered = 0;

@@ -15,7 +15,10 @@ export function apiGatewayPusher(client: ApiGatewayManagementApiClient): Connect
     async push(connectionId, message) {
       try {
         await client.send(
-          new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }),
+          new PostToConnectionCommand({
+            ConnectionId: connectionId,
+            Data: Buffer.from(JSON.stringify(message)),
+          }),
         );
         return 'delivered';
       } catch (err) {

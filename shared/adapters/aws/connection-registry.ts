@@ -16,7 +16,10 @@ import type { Connection, ConnectionRegistry } from '../../realtime/ports';
  *   Query inside the tenant's key space.
  * Both expire by TTL with the connection's maximum lifetime, so a missed `$disconnect` cleans itself up.
  */
-export function dynamoConnectionRegistry(client: DynamoDBDocumentClient, tableName: string): ConnectionRegistry {
+export function dynamoConnectionRegistry(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): ConnectionRegistry {
   const connectionKey = (id: string) => ({ pk: `CONN#${id}`, sk: 'CONN' });
   const subscriptionKey = (tenantId: string, topic: string, id: string) => ({
     pk: `T#${tenantId}#TOPIC#${topic}`,

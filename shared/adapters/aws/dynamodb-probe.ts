@@ -9,7 +9,11 @@ export function dynamoDbProbe(client: DynamoDBDocumentClient, tableName: string)
   return {
     async check() {
       await client.send(
-        new GetCommand({ TableName: tableName, Key: { pk: 'PLATFORM#health', sk: 'PLATFORM#health' }, ConsistentRead: true }),
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: 'PLATFORM#health', sk: 'PLATFORM#health' },
+          ConsistentRead: true,
+        }),
       );
     },
   };

@@ -6,7 +6,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * repositories. The endpoint follows the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` variable, which is
  * how the local target points it at DynamoDB Local.
  */
-export function createDocumentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
+export function createDocumentClient(
+  client: DynamoDBClient = new DynamoDBClient({}),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

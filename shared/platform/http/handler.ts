@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -80,7 +82,9 @@ export function implement<R extends RouteDef>(
 }
 
 /** Implementation of API Gateway's `$default` route (requests no other route matched). */
-export function implementDefault(run: (request: HttpRequest<unknown, unknown, unknown>) => Promise<unknown>): RouteImpl {
+export function implementDefault(
+  run: (request: HttpRequest<unknown, unknown, unknown>) => Promise<unknown>,
+): RouteImpl {
   const route: RouteDef = {
     operationId: 'default',
     method: 'GET',
@@ -97,6 +101,8 @@ export function implementDefault(run: (request: HttpRequest<unknown, unknown, un
 
 export interface HttpOptions {
   cors?: CorsConfig;
+  /** Powertools Tracer for handler subsegments; omitted where Lambda's active tracing suffices. */
+  tracer?: Tracer;
 }
 
 type Event = APIGatewayProxyEventV2 & {
@@ -155,7 +161,9 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
       const event = request.event;
       const supplied = event.headers?.['x-request-id'];
       const requestId =
-        supplied && requestIdPattern.test(supplied) ? supplied : (event.requestContext?.requestId ?? randomUUID());
+        supplied && requestIdPattern.test(supplied)
+          ? supplied
+          : (event.requestContext?.requestId ?? randomUUID());
       states.set(event, { requestId, route: byKey.get(event.routeKey) });
       logger.setCorrelationId(requestId);
       logger.appendKeys({ routeKey: event.routeKey });
@@ -190,7 +198,9 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
     };
   };
 
-  return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>()
+  const stack = middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>();
+  if (options.tracer) stack.use(captureLambdaHandler(options.tracer, { captureResponse: false }));
+  return stack
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(requestContext)
@@ -235,12 +245,21 @@ function parseBody(event: Event, route: RouteDef, limit: number): unknown {
   }
 }
 
-function validatePart(part: string, schema: z.ZodType | undefined, value: unknown, issues: FieldIssue[]): unknown {
+function validatePart(
+  part: string,
+  schema: z.ZodType | undefined,
+  value: unknown,
+  issues: FieldIssue[],
+): unknown {
   if (!schema) return value;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {
-    issues.push({ path: [part, ...issue.path.map(String)].join('.'), message: issue.message, code: issue.code });
+    issues.push({
+      path: [part, ...issue.path.map(String)].join('.'),
+      message: issue.message,
+      code: issue.code,
+    });
   }
   return undefined;
 }

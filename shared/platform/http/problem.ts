@@ -27,7 +27,10 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problemResponse(error: unknown, context: { requestId: string; instance?: string }): ProblemResponse {
+export function problemResponse(
+  error: unknown,
+  context: { requestId: string; instance?: string },
+): ProblemResponse {
   const known = error instanceof VigilError ? error : undefined;
   const status = known?.status ?? 500;
   const code = known?.code ?? 'internal_error';

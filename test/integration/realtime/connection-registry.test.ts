@@ -25,7 +25,9 @@ describe('DynamoDB connection registry', () => {
     await registry.register(connection('c1', 'tenant-a'), 1_900_000_000);
 
     const stored = await registry.get('c1');
-    const raw = await tables.doc.send(new GetCommand({ TableName: tables.names.state, Key: { pk: 'CONN#c1', sk: 'CONN' } }));
+    const raw = await tables.doc.send(
+      new GetCommand({ TableName: tables.names.state, Key: { pk: 'CONN#c1', sk: 'CONN' } }),
+    );
 
     expect(stored).toMatchObject({ connectionId: 'c1', tenantId: 'tenant-a', topics: [] });
     expect(raw.Item?.ttl).toBe(1_900_000_000);

@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { apiGatewayPusher } from '../../../shared/adapters/aws/connection-pusher';
 
 describe('API Gateway connection pusher', () => {
-  const client = new ApiGatewayManagementApiClient({ endpoint: 'https://example.execute-api.eu-west-1.amazonaws.com/prod', region: 'eu-west-1' });
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: 'https://example.execute-api.eu-west-1.amazonaws.com/prod',
+    region: 'eu-west-1',
+  });
   const mock = mockClient(client);
 
   it('posts the JSON message to the connection', async () => {

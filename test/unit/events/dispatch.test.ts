@@ -18,7 +18,10 @@ describe('event dispatch from the events queue', () => {
       await dispatch(record.body);
     });
 
-    const result = (await handler(loadEvent<SQSEvent>('sqs/events-queue-batch'), localLambdaContext('events-dispatcher'))) as SQSBatchResponse;
+    const result = (await handler(
+      loadEvent<SQSEvent>('sqs/events-queue-batch'),
+      localLambdaContext('events-dispatcher'),
+    )) as SQSBatchResponse;
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: '2e1424d4-f796-459a-8184-9c92662be6da' }]);
     expect(published).toEqual([
@@ -53,6 +56,8 @@ describe('event dispatch from the events queue', () => {
       },
     });
 
-    await expect(dispatch(JSON.stringify(loadEvent('eventbridge/indicator-verdict')))).rejects.toThrow('throttled');
+    await expect(dispatch(JSON.stringify(loadEvent('eventbridge/indicator-verdict')))).rejects.toThrow(
+      'throttled',
+    );
   });
 });

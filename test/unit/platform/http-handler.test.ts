@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { localLambdaContext } from '../../../infra/local/lambda-context';
 import { unknownRoute } from '../../../shared/platform/fallback';
-import { defineRoute } from '../../../shared/platform/http/route';
 import { httpHandler, implement, implementDefault, reply } from '../../../shared/platform/http/handler';
+import { defineRoute } from '../../../shared/platform/http/route';
 import { RouteMatcher } from '../../../shared/platform/route-match';
 import { loadEvent } from '../../support/events';
 
@@ -43,7 +43,9 @@ const crashRoute = defineRoute({ ...guardedRoute, auth: 'public', permission: nu
 
 const handler = httpHandler(
   [
-    implement(echoRoute, async ({ body, query }) => reply(201, { hello: body.name, verbose: query.verbose ?? null })),
+    implement(echoRoute, async ({ body, query }) =>
+      reply(201, { hello: body.name, verbose: query.verbose ?? null }),
+    ),
     implement(guardedRoute, async ({ principal }) => ({ tenant: principal?.tenantId })),
     implement(adminRoute, async () => ({ ok: true })),
     implement(crashRoute, async () => {
@@ -56,7 +58,9 @@ const handler = httpHandler(
   { cors: { allowedOrigins: ['https://console.example.com'] } },
 );
 
-function postEvent(mutate: (event: APIGatewayProxyEventV2) => void = () => undefined): APIGatewayProxyEventV2 {
+function postEvent(
+  mutate: (event: APIGatewayProxyEventV2) => void = () => undefined,
+): APIGatewayProxyEventV2 {
   const event = loadEvent<APIGatewayProxyEventV2>('apigw-http/post-json');
   mutate(event);
   return event;
@@ -73,9 +77,17 @@ function getEvent(path: string, method = 'GET', routeKey = `${method} ${path}`):
 }
 
 async function invoke(event: APIGatewayProxyEventV2) {
-  const result = (await handler(event as never, localLambdaContext('test'))) as APIGatewayProxyStructuredResultV2;
+  const result = (await handler(
+    event as never,
+    localLambdaContext('test'),
+  )) as APIGatewayProxyStructuredResultV2;
   const headers = (result.headers ?? {}) as Record<string, string>;
-  return { status: result.statusCode, headers, json: result.body ? JSON.parse(result.body) : undefined, raw: result.body };
+  return {
+    status: result.statusCode,
+    headers,
+    json: result.body ? JSON.parse(result.body) : undefined,
+    raw: result.body,
+  };
 }
 
 describe('shared HTTP stack', () => {
@@ -155,9 +167,7 @@ describe('shared HTTP stack', () => {
   });
 
   it('refuses principal routes without an authorizer context (401) or without the permission (403)', async () => {
-    const anonymous = await invoke(
-      getEvent('/v1/guarded', 'GET'),
-    ).then(async (withAuth) => {
+    const anonymous = await invoke(getEvent('/v1/guarded', 'GET')).then(async (withAuth) => {
       const event = getEvent('/v1/guarded');
       delete (event.requestContext as { authorizer?: unknown }).authorizer;
       return { withAuth, without: await invoke(event) };

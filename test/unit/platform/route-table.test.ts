@@ -18,7 +18,8 @@ function routeProblems(routes: readonly RouteDef[]): string[] {
     if (keys.has(key)) problems.push(`duplicate route ${key}`);
     ids.add(route.operationId);
     keys.add(key);
-    if (route.auth === 'public' && route.permission !== null) problems.push(`${key}: public route with a permission`);
+    if (route.auth === 'public' && route.permission !== null)
+      problems.push(`${key}: public route with a permission`);
     if (route.auth !== 'public' && (route.permission === null || !permissions.includes(route.permission))) {
       problems.push(`${key}: authenticated route without a declared permission`);
     }
@@ -39,9 +40,17 @@ describe('route table', () => {
   it('flags a route that declares no permission', () => {
     const [first] = httpRoutes;
     if (!first) throw new Error('route table is empty');
-    const broken: RouteDef = { ...first, operationId: 'broken', path: '/v1/broken', auth: 'principal', permission: null };
+    const broken: RouteDef = {
+      ...first,
+      operationId: 'broken',
+      path: '/v1/broken',
+      auth: 'principal',
+      permission: null,
+    };
 
-    expect(routeProblems([broken])).toEqual(['GET /v1/broken: authenticated route without a declared permission']);
+    expect(routeProblems([broken])).toEqual([
+      'GET /v1/broken: authenticated route without a declared permission',
+    ]);
   });
 
   it('points every WebSocket route and the fallback at a cataloged Lambda', () => {
@@ -79,14 +88,17 @@ describe('OpenAPI document', () => {
 
   it('documents every route of the table with its operation id', () => {
     const paths = document.paths as Record<string, Record<string, { operationId: string }>>;
-    const documented = Object.values(paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
+    const documented = Object.values(paths).flatMap((item) =>
+      Object.values(item).map((op) => op.operationId),
+    );
 
     expect(documented.sort()).toEqual(httpRoutes.map((r) => r.operationId).sort());
   });
 
   it('references shared components and documents problem+json errors', () => {
-    const health = (document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)['/health']
-      ?.get;
+    const health = (document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[
+      '/health'
+    ]?.get;
 
     expect(health?.responses['200']).toEqual({
       description: 'Healthy',

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../../shared/platform/errors';
 import { connect, handleClientMessage, publish } from '../../../shared/realtime/connections';
-import type { Connection, ConnectionPusher, ConnectionRegistry, PushOutcome } from '../../../shared/realtime/ports';
+import type {
+  Connection,
+  ConnectionPusher,
+  ConnectionRegistry,
+  PushOutcome,
+} from '../../../shared/realtime/ports';
 
 /** In-memory registry with the same semantics as the DynamoDB one (tested in integration). */
 function memoryRegistry(): ConnectionRegistry & { connections: Map<string, Connection> } {
@@ -45,7 +50,9 @@ function memoryRegistry(): ConnectionRegistry & { connections: Map<string, Conne
   };
 }
 
-function recordingPusher(gone: Set<string> = new Set()): ConnectionPusher & { sent: Array<[string, unknown]> } {
+function recordingPusher(
+  gone: Set<string> = new Set(),
+): ConnectionPusher & { sent: Array<[string, unknown]> } {
   const sent: Array<[string, unknown]> = [];
   return {
     sent,
@@ -63,7 +70,9 @@ describe('realtime connections', () => {
   it('refuses a connection without a verified identity unless an anonymous identity is allowed', async () => {
     const registry = memoryRegistry();
 
-    await expect(connect({ registry, now })({ connectionId: 'c1' })).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(connect({ registry, now })({ connectionId: 'c1' })).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
     const local = await connect({ registry, now })({
       connectionId: 'c2',
       anonymousIdentity: { tenantId: 'demo', principalId: 'anon' },
@@ -93,7 +102,10 @@ describe('realtime connections', () => {
     await handle('c1', 'not json');
     await handle('c1', '{"action":"subscribe","topics":["bad topic!"]}');
 
-    expect(pusher.sent.map(([, m]) => (m as { code: string }).code)).toEqual(['malformed_json', 'validation_failed']);
+    expect(pusher.sent.map(([, m]) => (m as { code: string }).code)).toEqual([
+      'malformed_json',
+      'validation_failed',
+    ]);
   });
 
   it('publishes only to subscribers of the same tenant and removes gone connections', async () => {
@@ -115,7 +127,10 @@ describe('realtime connections', () => {
 
     expect(result).toEqual({ delivered: 1, removed: 1 });
     expect(pusher.sent).toEqual([
-      ['live', { type: 'message', topic: 'events', data: { hello: 'world' }, time: '2026-11-22T18:00:00.000Z' }],
+      [
+        'live',
+        { type: 'message', topic: 'events', data: { hello: 'world' }, time: '2026-11-22T18:00:00.000Z' },
+      ],
     ]);
     expect(registry.connections.has('stale')).toBe(false);
     expect(registry.connections.has('other')).toBe(true);

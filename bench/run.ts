@@ -1,0 +1,45 @@
+import { benchBundles } from './bundles';
+
+/**
+ * `npm run bench`: prints every benchmark's figures. Not part of `npm test`; figures depend on the
+ * machine, so compare runs on the same one.
+ */
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const budgetBytes = 1024 * 1024;
+const healthBudgetBytes = 150 * 1024;
+
+async function main(): Promise<void> {
+  console.log(
+    `Lambda bundles (esbuild, ${process.version}; init = median of ${process.env.BENCH_INIT_RUNS ?? 9} fresh processes)`,
+  );
+  const figures = await benchBundles();
+  const baseline = figures[0]?.initMedianMs ?? 0;
+  console.log(
+    [
+      'function'.padEnd(22),
+      'bundle'.padStart(11),
+      'init'.padStart(10),
+      'init-baseline'.padStart(14),
+      'budget',
+    ].join('  '),
+  );
+  for (const f of figures) {
+    const budget = f.id === 'platform-health' ? healthBudgetBytes : budgetBytes;
+    const verdict =
+      f.id === '(empty handler)' ? '' : f.bytes <= budget ? `ok (< ${kib(budget)})` : `OVER ${kib(budget)}`;
+    console.log(
+      [
+        f.id.padEnd(22),
+        kib(f.bytes).padStart(11),
+        `${f.initMedianMs.toFixed(1)} ms`.padStart(10),
+        `${(f.initMedianMs - baseline).toFixed(1)} ms`.padStart(14),
+        verdict,
+      ].join('  '),
+    );
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
