@@ -25,6 +25,8 @@ export interface HttpGatewayOptions {
   /** API Gateway's own payload limit. */
   maxPayloadBytes?: number;
   onInvokeError?: (fnId: string, error: unknown) => void;
+  /** Called once per request with its outcome (the local access log). */
+  onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
 }
 
 export interface RunningHttpGateway {
@@ -40,6 +42,15 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
   const maxPayload = options.maxPayloadBytes ?? 10 * 1024 * 1024;
 
   const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    res.on('finish', () =>
+      options.onRequest?.({
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0] ?? '/',
+        status: res.statusCode,
+        ms: performance.now() - started,
+      }),
+    );
     handle(req, res).catch((error) => {
       options.onInvokeError?.('gateway', error);
       if (!res.headersSent) {

@@ -1,0 +1,149 @@
+import './polyfills';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
+import { stateTable, tableName } from '../../shared/platform/tables';
+import { lambdaById } from '../lambdas';
+import type { LocalConfig } from './config';
+import { type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
+import { type LocalHandler, loadHandler } from './lambda-context';
+import { ensureTables } from './tables';
+import { type RunningWsGateway, startWsGateway } from './ws-gateway';
+
+/**
+ * The whole platform on one machine: DynamoDB Local with the shared table definitions, the HTTP and
+ * WebSocket gateways in front of the real handlers, and in-process emulations of the AWS services
+ * that cannot run here, reachable by the real SDK clients through their standard endpoint variables.
+ */
+export interface RunningLocalStack {
+  httpUrl: string;
+  wsUrl: string;
+  dynamodbEndpoint: string;
+  stop(): Promise<void>;
+}
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+export async function startLocalStack(
+  config: LocalConfig,
+  log: (line: string) => void,
+): Promise<RunningLocalStack> {
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stoppers.reverse()) await fn().catch((err) => log(`stop failed: ${String(err)}`));
+  };
+  try {
+    const dynamo: RunningDynamoDbLocal = await startDynamoDbLocal({
+      cacheDir: join(root, 'node_modules', '.cache', 'vigil'),
+      dataDir: join(config.dataDir, 'dynamodb'),
+    });
+    stoppers.push(() => dynamo.stop());
+
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const names = await ensureTables(client, (def) => tableName(config.stage, def));
+    await seedDemoTenant(DynamoDBDocumentClient.from(client), names.state, config.demoTenantId);
+
+    Object.assign(process.env, {
+      VIGIL_TARGET: 'local',
+      VIGIL_STAGE: config.stage,
+      VIGIL_VERSION: packageVersion(),
+      VIGIL_LOCAL_TENANT_ID: config.demoTenantId,
+      [stateTable.envVar]: names.state,
+      AUDIT_TABLE_NAME: names.audit,
+      CORS_ALLOWED_ORIGINS: config.corsOrigins.join(','),
+      DOCS_ASSETS_DIR: join(root, 'node_modules', 'swagger-ui-dist'),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_DEV: 'true',
+    });
+
+    const cache = new Map<string, Promise<LocalHandler>>();
+    const handlerFor = (fnId: string): Promise<LocalHandler> => {
+      let handler = cache.get(fnId);
+      if (!handler) {
+        process.env.POWERTOOLS_SERVICE_NAME = fnId;
+        handler = loadHandler(join(root, lambdaById(fnId).entry));
+        cache.set(fnId, handler);
+      }
+      return handler;
+    };
+    const onInvokeError = (fnId: string, error: unknown) =>
+      log(
+        `[${fnId}] unhandled error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+
+    const ws: RunningWsGateway = await startWsGateway({
+      host: config.host,
+      port: config.wsPort,
+      stage: config.stage,
+      routes: wsRoutes,
+      handlerFor,
+      onInvokeError,
+    });
+    stoppers.push(() => ws.close());
+    process.env.WS_MANAGEMENT_ENDPOINT = ws.managementEndpoint;
+
+    const http: RunningHttpGateway = await startHttpGateway({
+      host: config.host,
+      port: config.httpPort,
+      routes: httpRoutes,
+      fallbackFn: fallbackFunctionId,
+      handlerFor,
+      cors: { allowedOrigins: config.corsOrigins },
+      onInvokeError,
+      onRequest: config.accessLog
+        ? (line) => log(`${line.method} ${line.path} ${line.status} ${line.ms.toFixed(0)}ms`)
+        : undefined,
+    });
+    stoppers.push(() => http.close());
+
+    return { httpUrl: http.url, wsUrl: ws.url, dynamodbEndpoint: dynamo.endpoint, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The demo tenant the local target's anonymous sessions belong to; created once, kept across restarts. */
+async function seedDemoTenant(
+  client: DynamoDBDocumentClient,
+  table: string,
+  tenantId: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: `T#${tenantId}`,
+          sk: 'TENANT',
+          type: 'tenant',
+          tenantId,
+          name: 'Demo SOC',
+          createdAt: new Date().toISOString(),
+          seeded: true,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
