@@ -33,7 +33,8 @@ export function buildOpenApi(routes: readonly RouteDef[], info: OpenApiInfo): Js
     const { $defs: _defs, $schema: _schema, ...rest } = json;
     const id = z.globalRegistry.get(schema)?.id;
     if (typeof id === 'string') {
-      components[id] = rewriteRefs(rest);
+      // zod puts a schema with an id into `$defs` and refers to it; otherwise the body is the schema.
+      if (!(id in defs)) components[id] = rewriteRefs(rest);
       return { $ref: `#/components/schemas/${id}` };
     }
     return rewriteRefs(rest);

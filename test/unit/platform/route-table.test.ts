@@ -108,6 +108,13 @@ describe('OpenAPI document', () => {
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     });
     expect(JSON.stringify(document)).not.toContain('#/$defs/');
+    const schemas = (
+      document.components as { schemas: Record<string, { type?: string; properties?: object }> }
+    ).schemas;
+    expect(schemas.Health?.type).toBe('object');
+    expect(Object.keys(schemas.Problem?.properties ?? {})).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'code', 'detail']),
+    );
   });
 
   it('is rejected by the validator when broken, so the check can fail', async () => {
