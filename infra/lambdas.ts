@@ -19,6 +19,8 @@ export interface LambdaDef {
   memoryMb?: number;
   timeoutSeconds?: number;
   binds: readonly Bind[];
+  /** `local` functions exist only on the local target and are never deployed. Default `all`. */
+  target?: 'all' | 'local';
   /** Extra files copied next to the bundle (source dir relative to node_modules → target dir). */
   assets?: { fromPackage: string; files: readonly string[]; to: string };
 }
@@ -78,6 +80,13 @@ export const lambdas = [
     description: 'Step Functions task: runs one playbook step action and records its outcome',
     timeoutSeconds: 60,
     binds: ['stateTableWrite', 'eventBus', 'wsManagement'],
+  },
+  {
+    id: 'dev-tools',
+    entry: 'functions/dev/tools.ts',
+    description: 'Local target only: developer routes such as putting an event on the local bus',
+    binds: ['eventBus'],
+    target: 'local',
   },
 ] as const satisfies readonly LambdaDef[];
 

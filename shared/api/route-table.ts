@@ -1,4 +1,5 @@
 import type { RouteDef, WsRouteDef } from '../platform/http/route';
+import { devRoutes } from './dev';
 import { platformRoutes } from './platform';
 
 /**
@@ -6,7 +7,7 @@ import { platformRoutes } from './platform';
  * row (except `target: 'local'` rows), the local gateway dispatches from it, and `openapi.ts` documents
  * it. Contexts contribute their rows here.
  */
-export const httpRoutes: readonly RouteDef[] = [...platformRoutes];
+export const httpRoutes: readonly RouteDef[] = [...platformRoutes, ...devRoutes];
 
 /** The WebSocket API's routes. */
 export const wsRoutes: readonly WsRouteDef[] = [

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { json } from '../support/http';
 import { type LocalStackProcess, processesMentioning, startLocalStackProcess } from '../support/local-stack';
 
 function stateTable(stack: LocalStackProcess) {
@@ -34,7 +35,7 @@ describe('local target lifecycle', () => {
     const leftovers = processesMentioning(dataDir);
     const second = await startLocalStackProcess({ dataDir });
     const reseeded = await stateTable(second).tenant();
-    const health = await fetch(`${second.httpUrl}/health`).then((r) => r.json());
+    const health = await fetch(`${second.httpUrl}/health`).then(json);
     await second.stop();
 
     expect(exitCode).toBe(0);
