@@ -16,6 +16,8 @@ export interface LocalConfig {
   demoTenantId: string;
   /** Print one line per HTTP request. */
   accessLog: boolean;
+  /** Visibility timeout of local queues: how long a failed message waits before its retry. */
+  queueVisibilitySeconds: number;
 }
 
 export function localConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
@@ -32,5 +34,6 @@ export function localConfig(env: Record<string, string | undefined> = process.en
     logLevel: optionalEnv('VIGIL_LOG_LEVEL', 'WARN', env),
     demoTenantId: optionalEnv('VIGIL_LOCAL_TENANT_ID', 'demo', env),
     accessLog: optionalEnv('VIGIL_ACCESS_LOG', '1', env) !== '0',
+    queueVisibilitySeconds: intEnv('VIGIL_QUEUE_VISIBILITY_SECONDS', 30, env),
   };
 }

@@ -4,12 +4,16 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
+import { busName, platformEventsRule, queueDefs, queueName } from '../../shared/platform/messaging';
 import { stateTable, tableName } from '../../shared/platform/tables';
 import { lambdaById } from '../lambdas';
+import { startAwsServices } from './aws-services';
 import type { LocalConfig } from './config';
 import { type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { LocalEventBus } from './event-bus';
 import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
 import { type LocalHandler, loadHandler } from './lambda-context';
+import { attachConsumer, LocalQueue, type SqsHandler } from './sqs-queue';
 import { ensureTables } from './tables';
 import { type RunningWsGateway, startWsGateway } from './ws-gateway';
 
@@ -70,6 +74,34 @@ export async function startLocalStack(
       POWERTOOLS_DEV: 'true',
     });
 
+    // Queues (each with its DLQ) and the bus with its rules, from the shared messaging definitions.
+    const queues = new Map<string, LocalQueue>();
+    const allQueues: LocalQueue[] = [];
+    for (const def of queueDefs) {
+      const dlq = new LocalQueue({ name: queueName(config.stage, def, true), visibilityTimeoutSeconds: 30 });
+      const queue = new LocalQueue({
+        name: queueName(config.stage, def),
+        visibilityTimeoutSeconds: config.queueVisibilitySeconds,
+        redrive: { deadLetterQueue: dlq, maxReceiveCount: def.maxReceiveCount },
+      });
+      queues.set(def.id, queue);
+      allQueues.push(queue, dlq);
+    }
+    const bus = new LocalEventBus(busName(config.stage), {
+      onTargetError: (rule, error) => log(`[bus rule ${rule}] target failed: ${String(error)}`),
+    });
+    const ruleQueue = queues.get(platformEventsRule.targetQueue);
+    if (ruleQueue) bus.addRule(platformEventsRule.id, platformEventsRule.pattern, [ruleQueue]);
+
+    const aws = await startAwsServices({ host: '127.0.0.1', queues: allQueues, buses: [bus] });
+    stoppers.push(() => aws.close());
+    Object.assign(process.env, {
+      EVENT_BUS_NAME: bus.name,
+      AWS_ENDPOINT_URL_SQS: aws.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
+      AWS_ENDPOINT_URL_SFN: aws.url,
+    });
+
     const cache = new Map<string, Promise<LocalHandler>>();
     const handlerFor = (fnId: string): Promise<LocalHandler> => {
       let handler = cache.get(fnId);
@@ -95,6 +127,17 @@ export async function startLocalStack(
     });
     stoppers.push(() => ws.close());
     process.env.WS_MANAGEMENT_ENDPOINT = ws.managementEndpoint;
+
+    for (const def of queueDefs) {
+      const queue = queues.get(def.id);
+      if (!queue) continue;
+      const consumer = attachConsumer(queue, (await handlerFor(def.consumer)) as SqsHandler, {
+        functionName: def.consumer,
+        batchSize: def.batchSize,
+        onError: (error) => onInvokeError(def.consumer, error),
+      });
+      stoppers.push(() => consumer.stop());
+    }
 
     const http: RunningHttpGateway = await startHttpGateway({
       host: config.host,

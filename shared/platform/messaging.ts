@@ -1,0 +1,39 @@
+/**
+ * The one definition of the platform's event bus, its rules and the queues behind them. CDK
+ * (`infra/stacks`) and the local target (`infra/local/stack.ts`) both build from it.
+ */
+export interface QueueDef {
+  /** Logical id and name suffix (`vigil-<stage>-<id>`). */
+  id: string;
+  /** Lambda (from `infra/lambdas.ts`) consuming the queue. */
+  consumer: string;
+  batchSize: number;
+  /** Receives before a message moves to the queue's DLQ. */
+  maxReceiveCount: number;
+  description: string;
+}
+
+export const eventsQueue: QueueDef = {
+  id: 'events',
+  consumer: 'events-dispatcher',
+  batchSize: 10,
+  maxReceiveCount: 5,
+  description: 'Platform events from the bus, pushed to WebSocket subscribers of the owning tenant.',
+};
+
+export const queueDefs: readonly QueueDef[] = [eventsQueue];
+
+/** EventBridge rule: every event a Vigil context publishes (`source` starts with `vigil.`). */
+export const platformEventsRule = {
+  id: 'platform-events',
+  pattern: { source: [{ prefix: 'vigil.' }] },
+  targetQueue: eventsQueue.id,
+} as const;
+
+export function busName(stage: string): string {
+  return `vigil-${stage}`;
+}
+
+export function queueName(stage: string, def: Pick<QueueDef, 'id'>, dlq = false): string {
+  return `vigil-${stage}-${def.id}${dlq ? '-dlq' : ''}`;
+}
