@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalEventBus } from './event-bus';
+import type { LocalKeys } from './local-keys';
 import { type LocalQueue, localAccountId } from './sqs-queue';
 
 /**
@@ -37,10 +38,13 @@ export interface AwsServicesOptions {
   queues: readonly LocalQueue[];
   buses: readonly LocalEventBus[];
   stateMachines?: StateMachinesApi;
+  keys?: LocalKeys;
 }
 
 export interface RunningAwsServices {
   url: string;
+  /** ARNs of the file-backed KMS keys (signing, data), when keys were given. */
+  keyArns: { signing?: string; data?: string };
   queueUrl(queue: LocalQueue): string;
   close(): Promise<void>;
 }
@@ -80,6 +84,48 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
     if (!bus) throw new AwsError('ResourceNotFoundException', `Event bus ${String(wanted)} does not exist.`);
     return bus;
   };
+  const keyArn = (id: string) => `arn:aws:kms:us-east-1:${localAccountId}:key/${id}`;
+  const keys = (): LocalKeys => {
+    if (!options.keys) throw new AwsError('NotFoundException', 'No keys are configured.');
+    return options.keys;
+  };
+  const keyFor = (keyId: unknown, usage: 'signing' | 'data'): void => {
+    const id = typeof keyId === 'string' ? keyId.split('/').pop() : undefined;
+    if (id !== keys()[usage].keyId) {
+      throw new AwsError(
+        'NotFoundException',
+        `Key '${String(keyId)}' does not exist or is not a ${usage} key.`,
+      );
+    }
+  };
+  const encrypt = (plaintext: Buffer, context: unknown): Buffer => {
+    const { keyId, key } = keys().data;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(contextAad(context));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([Buffer.from(`VGL1${keyId}`), iv, cipher.getAuthTag(), body]);
+  };
+  const decrypt = (blob: Buffer, context: unknown): Buffer => {
+    const { keyId, key } = keys().data;
+    const header = `VGL1${keyId}`;
+    const invalid = new AwsError(
+      'InvalidCiphertextException',
+      'The ciphertext or its encryption context is not valid.',
+    );
+    if (blob.subarray(0, header.length).toString() !== header) throw invalid;
+    const iv = blob.subarray(header.length, header.length + 12);
+    const tag = blob.subarray(header.length + 12, header.length + 28);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAAD(contextAad(context));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(blob.subarray(header.length + 28)), decipher.final()]);
+    } catch {
+      throw invalid;
+    }
+  };
+
   const machines = (): StateMachinesApi => {
     if (!options.stateMachines)
       throw new AwsError('StateMachineDoesNotExist', 'No state machines are registered.');
@@ -170,6 +216,58 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
       });
       return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
     },
+    'TrentService.Sign': (input) => {
+      keyFor(input.KeyId, 'signing');
+      if (input.SigningAlgorithm !== 'ECDSA_SHA_256') {
+        throw new AwsError('InvalidKeyUsageException', 'The local signing key supports ECDSA_SHA_256 only.');
+      }
+      if ((input.MessageType ?? 'RAW') !== 'RAW') {
+        throw new AwsError('ValidationException', 'The local KMS signs RAW messages only.');
+      }
+      const message = Buffer.from(requireString(input.Message, 'Message'), 'base64');
+      return {
+        KeyId: keyArn(keys().signing.keyId),
+        Signature: sign('sha256', message, keys().signing.privateKey).toString('base64'),
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      };
+    },
+    'TrentService.GetPublicKey': (input) => {
+      keyFor(input.KeyId, 'signing');
+      return {
+        KeyId: keyArn(keys().signing.keyId),
+        PublicKey: keys().signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+        SigningAlgorithms: ['ECDSA_SHA_256'],
+      };
+    },
+    'TrentService.Encrypt': (input) => {
+      keyFor(input.KeyId, 'data');
+      const plaintext = Buffer.from(requireString(input.Plaintext, 'Plaintext'), 'base64');
+      return {
+        KeyId: keyArn(keys().data.keyId),
+        CiphertextBlob: encrypt(plaintext, input.EncryptionContext).toString('base64'),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
+    },
+    'TrentService.Decrypt': (input) => {
+      const blob = Buffer.from(requireString(input.CiphertextBlob, 'CiphertextBlob'), 'base64');
+      return {
+        KeyId: keyArn(keys().data.keyId),
+        Plaintext: decrypt(blob, input.EncryptionContext).toString('base64'),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
+    },
+    'TrentService.GenerateDataKey': (input) => {
+      keyFor(input.KeyId, 'data');
+      const bytes = input.KeySpec === 'AES_128' ? 16 : (optionalNumber(input.NumberOfBytes) ?? 32);
+      const plaintext = randomBytes(bytes);
+      return {
+        KeyId: keyArn(keys().data.keyId),
+        Plaintext: plaintext.toString('base64'),
+        CiphertextBlob: encrypt(plaintext, input.EncryptionContext).toString('base64'),
+      };
+    },
     'AWSStepFunctions.StartExecution': async (input) => {
       const started = await machines().startExecution({
         stateMachineArn: requireString(input.stateMachineArn, 'stateMachineArn'),
@@ -226,6 +324,9 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
   baseUrl = `http://${options.host}:${(server.address() as AddressInfo).port}`;
   return {
     url: baseUrl,
+    keyArns: options.keys
+      ? { signing: keyArn(options.keys.signing.keyId), data: keyArn(options.keys.data.keyId) }
+      : {},
     queueUrl,
     close: () =>
       new Promise<void>((resolve) => {
@@ -242,6 +343,13 @@ function requireString(value: unknown, name: string): string {
 
 function optionalNumber(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
+}
+
+/** Encryption context as additional authenticated data: a wrong context fails decryption, as in KMS. */
+function contextAad(context: unknown): Buffer {
+  const entries =
+    context && typeof context === 'object' ? Object.entries(context as Record<string, string>) : [];
+  return Buffer.from(JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b))));
 }
 
 function md5(body: string): string {

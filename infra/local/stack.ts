@@ -13,6 +13,7 @@ import { type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local'
 import { LocalEventBus } from './event-bus';
 import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
 import { type LocalHandler, loadHandler } from './lambda-context';
+import { loadOrCreateLocalKeys } from './local-keys';
 import { attachConsumer, LocalQueue, type SqsHandler } from './sqs-queue';
 import { ensureTables } from './tables';
 import { type RunningWsGateway, startWsGateway } from './ws-gateway';
@@ -93,9 +94,17 @@ export async function startLocalStack(
     const ruleQueue = queues.get(platformEventsRule.targetQueue);
     if (ruleQueue) bus.addRule(platformEventsRule.id, platformEventsRule.pattern, [ruleQueue]);
 
-    const aws = await startAwsServices({ host: '127.0.0.1', queues: allQueues, buses: [bus] });
+    const aws = await startAwsServices({
+      host: '127.0.0.1',
+      queues: allQueues,
+      buses: [bus],
+      keys: loadOrCreateLocalKeys(join(config.dataDir, 'keys')),
+    });
     stoppers.push(() => aws.close());
     Object.assign(process.env, {
+      JWT_SIGNING_KEY_ARN: aws.keyArns.signing,
+      DATA_KEY_ARN: aws.keyArns.data,
+      AWS_ENDPOINT_URL_KMS: aws.url,
       EVENT_BUS_NAME: bus.name,
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
