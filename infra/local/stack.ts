@@ -6,15 +6,17 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
 import { busName, platformEventsRule, queueDefs, queueName } from '../../shared/platform/messaging';
 import { stateTable, tableName } from '../../shared/platform/tables';
+import { playbookRunnerDefinition } from '../../shared/playbooks/runner-definition';
 import { lambdaById } from '../lambdas';
 import { startAwsServices } from './aws-services';
 import type { LocalConfig } from './config';
 import { type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
 import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
-import { type LocalHandler, loadHandler } from './lambda-context';
+import { type LocalHandler, loadHandler, localLambdaContext } from './lambda-context';
 import { loadOrCreateLocalKeys } from './local-keys';
 import { attachConsumer, LocalQueue, type SqsHandler } from './sqs-queue';
+import { LocalStateMachines, localLambdaArn } from './state-machines';
 import { ensureTables } from './tables';
 import { type RunningWsGateway, startWsGateway } from './ws-gateway';
 
@@ -94,10 +96,13 @@ export async function startLocalStack(
     const ruleQueue = queues.get(platformEventsRule.targetQueue);
     if (ruleQueue) bus.addRule(platformEventsRule.id, platformEventsRule.pattern, [ruleQueue]);
 
+    const stateMachines = new LocalStateMachines();
+    stoppers.push(() => stateMachines.stop());
     const aws = await startAwsServices({
       host: '127.0.0.1',
       queues: allQueues,
       buses: [bus],
+      stateMachines,
       keys: loadOrCreateLocalKeys(join(config.dataDir, 'keys')),
     });
     stoppers.push(() => aws.close());
@@ -136,6 +141,14 @@ export async function startLocalStack(
     });
     stoppers.push(() => ws.close());
     process.env.WS_MANAGEMENT_ENDPOINT = ws.managementEndpoint;
+
+    const stepArn = localLambdaArn('playbook-step');
+    const stepHandler = await handlerFor('playbook-step');
+    process.env.PLAYBOOK_RUNNER_ARN = stateMachines.register({
+      name: `vigil-${config.stage}-playbook-runner`,
+      definition: playbookRunnerDefinition({ stepFunctionArn: stepArn }),
+      lambdaHandlers: { [stepArn]: (input) => stepHandler(input, localLambdaContext('playbook-step')) },
+    });
 
     for (const def of queueDefs) {
       const queue = queues.get(def.id);

@@ -23,9 +23,7 @@ export const retryableErrors = [
 ];
 
 export function playbookRunnerDefinition(resources: RunnerResources): Record<string, unknown> {
-  const recordRetry = [
-    { ErrorEquals: retryableErrors, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
-  ];
+  const recordRetry = [{ ErrorEquals: retryableErrors, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }];
   return {
     Comment: 'Vigil playbook runner: ordered steps, per-step retry and error policy, recorded outcome',
     StartAt: 'RunSteps',
@@ -93,7 +91,11 @@ export function playbookRunnerDefinition(resources: RunnerResources): Record<str
               Parameters: { 'stepId.$': '$.step.id', status: 'failed', 'error.$': '$.error' },
               End: true,
             },
-            StepFailedAbort: { Type: 'Fail', Error: 'StepFailed', Cause: 'A step failed and its policy is abort.' },
+            StepFailedAbort: {
+              Type: 'Fail',
+              Error: 'StepFailed',
+              Cause: 'A step failed and its policy is abort.',
+            },
           },
         },
         ResultPath: '$.results',
@@ -127,7 +129,11 @@ export function playbookRunnerDefinition(resources: RunnerResources): Record<str
         Retry: recordRetry,
         Next: 'PlaybookFailed',
       },
-      PlaybookFailed: { Type: 'Fail', Error: 'PlaybookFailed', Cause: 'A step failed and aborted the playbook.' },
+      PlaybookFailed: {
+        Type: 'Fail',
+        Error: 'PlaybookFailed',
+        Cause: 'A step failed and aborted the playbook.',
+      },
     },
   };
 }
