@@ -1,0 +1,4 @@
+import { buildApp } from './cdk/app';
+
+/** CDK entry (`cdk.json`): synthesizes the stage given by `-c stage=...` (default `dev`). */
+buildApp().app.synth();
