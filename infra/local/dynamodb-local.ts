@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -107,6 +107,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   ];
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
+    stopStaleInstance(options.dataDir);
     args.push('-sharedDb', '-dbPath', options.dataDir);
   } else {
     args.push('-sharedDb', '-inMemory');
@@ -119,6 +120,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  if (options.dataDir && child.pid) writeFileSync(join(options.dataDir, pidFile), String(child.pid));
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
@@ -138,6 +140,32 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   }
   await stop();
   throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${output.slice(-2000)}`);
+}
+
+const pidFile = 'dynamodb-local.pid';
+
+/**
+ * A previous run that was killed outright (SIGKILL) cannot stop its Java child; the next start finds
+ * that process through the pid file in the data directory and stops it before reusing the directory.
+ */
+function stopStaleInstance(dataDir: string): void {
+  const file = join(dataDir, pidFile);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8'));
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!cmdline.includes('DynamoDBLocal.jar') || !cmdline.includes(dataDir)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 async function answers(endpoint: string): Promise<boolean> {

@@ -45,6 +45,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // When whatever started us (npm, a shell, a process manager) dies without passing on a signal, we
+  // are re-parented: stop too, rather than leave DynamoDB Local running.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exit');
+  }, 1_000).unref();
 }
 
 main().catch((err) => {

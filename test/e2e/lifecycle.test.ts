@@ -58,4 +58,20 @@ describe('local target lifecycle', () => {
       await Promise.all([a.stop(), b.stop()]);
     }
   });
+
+  it('recovers a data directory whose previous run was killed outright, leaving no stray DynamoDB Local', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-killed-'));
+    const first = await startLocalStackProcess({ dataDir });
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const orphaned = processesMentioning(dataDir).length;
+
+    const second = await startLocalStackProcess({ dataDir });
+    const health = await fetch(`${second.httpUrl}/health`).then(json);
+    await second.stop();
+
+    expect(orphaned).toBe(1);
+    expect(health.checks.dynamodb.status).toBe('ok');
+    expect(processesMentioning(dataDir)).toEqual([]);
+  });
 });
