@@ -1,10 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { queueDefs } from '../../shared/platform/messaging';
+import { queueDefs, scheduleDefs } from '../../shared/platform/messaging';
 import { playbookRunnerDefinition } from '../../shared/playbooks/runner-definition';
 import { lambdaById } from '../lambdas';
 import type { StageConfig } from './config';
@@ -41,6 +43,16 @@ export class WorkersStack extends Stack {
       fnFor(def.consumer).fn.addEventSource(
         new SqsEventSource(queues.queue, { batchSize: def.batchSize, reportBatchItemFailures: true }),
       );
+    }
+
+    for (const def of scheduleDefs) {
+      const target = this.functions.get(def.targetFn) ?? fnFor(def.targetFn);
+      new events.Rule(this, `Schedule-${def.id}`, {
+        ruleName: `vigil-${config.stage}-${def.id}`,
+        description: def.description,
+        schedule: events.Schedule.expression(def.expression),
+        targets: [new eventTargets.LambdaFunction(target.fn)],
+      });
     }
 
     const step = fnFor('playbook-step');

@@ -4,7 +4,13 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
-import { busName, platformEventsRule, queueDefs, queueName } from '../../shared/platform/messaging';
+import {
+  busName,
+  platformEventsRule,
+  queueDefs,
+  queueName,
+  scheduleDefs,
+} from '../../shared/platform/messaging';
 import { stateTable, tableName } from '../../shared/platform/tables';
 import { playbookRunnerDefinition } from '../../shared/playbooks/runner-definition';
 import { lambdaById } from '../lambdas';
@@ -15,6 +21,7 @@ import { LocalEventBus } from './event-bus';
 import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
 import { type LocalHandler, loadHandler, localLambdaContext } from './lambda-context';
 import { loadOrCreateLocalKeys } from './local-keys';
+import { LocalScheduler } from './schedules';
 import { attachConsumer, LocalQueue, type SqsHandler } from './sqs-queue';
 import { LocalStateMachines, localLambdaArn } from './state-machines';
 import { ensureTables } from './tables';
@@ -149,6 +156,15 @@ export async function startLocalStack(
       definition: playbookRunnerDefinition({ stepFunctionArn: stepArn }),
       lambdaHandlers: { [stepArn]: (input) => stepHandler(input, localLambdaContext('playbook-step')) },
     });
+
+    const scheduler = new LocalScheduler((rule, error) => onInvokeError(`schedule ${rule}`, error));
+    stoppers.push(async () => scheduler.stop());
+    for (const def of scheduleDefs) {
+      const target = await handlerFor(def.targetFn);
+      scheduler.addRule(`vigil-${config.stage}-${def.id}`, def.expression, async (event) => {
+        await target(event, localLambdaContext(def.targetFn));
+      });
+    }
 
     for (const def of queueDefs) {
       const queue = queues.get(def.id);

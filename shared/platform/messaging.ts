@@ -37,3 +37,18 @@ export function busName(stage: string): string {
 export function queueName(stage: string, def: Pick<QueueDef, 'id'>, dlq = false): string {
   return `vigil-${stage}-${def.id}${dlq ? '-dlq' : ''}`;
 }
+
+/**
+ * A scheduled rule: EventBridge invokes `targetFn` with a "Scheduled Event" at each fire time, in AWS
+ * (an events.Rule) and locally (`infra/local/schedules.ts`). Contexts add rows here (health checks of
+ * integrations, feed polling, retention jobs).
+ */
+export interface ScheduleDef {
+  id: string;
+  /** `rate(...)` or six-field `cron(...)`, UTC. */
+  expression: string;
+  targetFn: string;
+  description: string;
+}
+
+export const scheduleDefs: readonly ScheduleDef[] = [];
