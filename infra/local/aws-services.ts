@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { LocalEventBus } from './event-bus';
+import { closeServer, listen } from './listen';
 import type { LocalKeys } from './local-keys';
 import { type LocalQueue, localAccountId } from './sqs-queue';
 
@@ -11,25 +11,25 @@ import { type LocalQueue, localAccountId } from './sqs-queue';
  * them here with `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL_EVENTBRIDGE` / `AWS_ENDPOINT_URL_SFN`.
  * Request signatures are not checked; everything else (operation names, shapes, errors) is as AWS.
  */
+/** What `DescribeExecution` reports about an execution. */
+export interface ExecutionDescription {
+  executionArn: string;
+  stateMachineArn: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  startDate: Date;
+  stopDate?: Date;
+  input?: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
 export interface StateMachinesApi {
   startExecution(input: { stateMachineArn: string; input?: string; name?: string }): Promise<{
     executionArn: string;
     startDate: Date;
   }>;
-  describeExecution(executionArn: string): Promise<
-    | {
-        executionArn: string;
-        stateMachineArn: string;
-        status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-        startDate: Date;
-        stopDate?: Date;
-        input?: string;
-        output?: string;
-        error?: string;
-        cause?: string;
-      }
-    | undefined
-  >;
+  describeExecution(executionArn: string): Promise<ExecutionDescription | undefined>;
 }
 
 export interface AwsServicesOptions {
@@ -317,22 +317,14 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
     res.end(JSON.stringify({ __type: known.type, message: known.message }));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host, () => resolve());
-  });
-  baseUrl = `http://${options.host}:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://${options.host}:${await listen(server, options.host, options.port ?? 0)}`;
   return {
     url: baseUrl,
     keyArns: options.keys
       ? { signing: keyArn(options.keys.signing.keyId), data: keyArn(options.keys.data.keyId) }
       : {},
     queueUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

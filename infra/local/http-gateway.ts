@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PayloadTooLargeError } from '../../shared/platform/errors';
 import { type CorsConfig, corsPreflightHeaders } from '../../shared/platform/http/headers';
@@ -8,6 +7,7 @@ import { problemResponse } from '../../shared/platform/http/problem';
 import type { RouteDef } from '../../shared/platform/http/route';
 import { RouteMatcher } from '../../shared/platform/route-match';
 import { type LocalHandler, localLambdaContext } from './lambda-context';
+import { closeServer, listen } from './listen';
 
 /**
  * The local HTTP API: matches requests against the route table the way API Gateway does, builds the
@@ -106,19 +106,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
     writeResult(res, result);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.host, options.port);
   return {
     url: `http://${options.host}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -1,7 +1,7 @@
 import './polyfills';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
-import type { StateMachinesApi } from './aws-services';
+import type { ExecutionDescription, StateMachinesApi } from './aws-services';
 import { localAccountId, localRegion } from './sqs-queue';
 
 /**
@@ -24,18 +24,7 @@ interface Registered {
   retryIntervalOverrides: Record<string, number>;
 }
 
-type Status = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-interface Execution {
-  executionArn: string;
-  stateMachineArn: string;
-  status: Status;
-  startDate: Date;
-  stopDate?: Date;
-  input?: string;
-  output?: string;
-  error?: string;
-  cause?: string;
+interface Execution extends ExecutionDescription {
   done: Promise<void>;
   abort: () => void;
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { WsRouteDef } from '../../shared/platform/http/route';
 import { type LocalHandler, localLambdaContext } from './lambda-context';
+import { closeServer, listen } from './listen';
 
 /**
  * The local WebSocket API. Each connection runs through the real `$connect` / `$default` /
@@ -201,11 +201,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
       .catch(() => socket.destroy());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.host, options.port);
 
   return {
     url: `ws://${options.host}:${port}`,
@@ -218,10 +214,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
       await new Promise((resolve) => setImmediate(resolve));
       await Promise.allSettled([...pending]);
       wss.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }

@@ -31,6 +31,15 @@ export interface TableDef {
   description: string;
 }
 
+/** The generic overloaded index both tables use for alternate access patterns. */
+const primaryKey = { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } } as const;
+
+const gsi1: GlobalIndexDef = {
+  indexName: 'gsi1',
+  partitionKey: { name: 'gsi1pk', type: 'S' },
+  sortKey: { name: 'gsi1sk', type: 'S' },
+};
+
 /**
  * State table: single-table design. Every tenant-owned item's partition key starts with `T#<tenantId>`;
  * global lookups (connection ids, API key ids, email → user) are items of their own.
@@ -38,15 +47,8 @@ export interface TableDef {
 export const stateTable: TableDef = {
   id: 'state',
   envVar: 'STATE_TABLE_NAME',
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
-  globalIndexes: [
-    {
-      indexName: 'gsi1',
-      partitionKey: { name: 'gsi1pk', type: 'S' },
-      sortKey: { name: 'gsi1sk', type: 'S' },
-    },
-  ],
+  ...primaryKey,
+  globalIndexes: [gsi1],
   ttlAttribute: 'ttl',
   description: 'Tenant state, global lookups and ephemeral items (single-table design).',
 };
@@ -55,15 +57,8 @@ export const stateTable: TableDef = {
 export const auditTable: TableDef = {
   id: 'audit',
   envVar: 'AUDIT_TABLE_NAME',
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
-  globalIndexes: [
-    {
-      indexName: 'gsi1',
-      partitionKey: { name: 'gsi1pk', type: 'S' },
-      sortKey: { name: 'gsi1sk', type: 'S' },
-    },
-  ],
+  ...primaryKey,
+  globalIndexes: [gsi1],
   ttlAttribute: 'ttl',
   stream: 'NEW_IMAGE',
   description: 'Append-only audit events, hash-chained per tenant.',

@@ -41,6 +41,19 @@ export function dynamoConnectionRegistry(
     }
   };
 
+  const setTopics = async (connection: Connection, topics: string[]) => {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: connectionKey(connection.connectionId),
+        UpdateExpression: 'SET topics = :topics',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':topics': topics },
+      }),
+    );
+    connection.topics = topics;
+  };
+
   return {
     async register(connection, expiresAt) {
       await client.send(
@@ -97,31 +110,15 @@ export function dynamoConnectionRegistry(
           }),
         );
       }
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: connectionKey(connection.connectionId),
-          UpdateExpression: 'SET topics = :topics',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':topics': merged },
-        }),
-      );
-      connection.topics = merged;
+      await setTopics(connection, merged);
     },
 
     async unsubscribe(connection, topics) {
       await deleteSubscriptions(connection, topics);
-      const remaining = connection.topics.filter((t) => !topics.includes(t));
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: connectionKey(connection.connectionId),
-          UpdateExpression: 'SET topics = :topics',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':topics': remaining },
-        }),
+      await setTopics(
+        connection,
+        connection.topics.filter((t) => !topics.includes(t)),
       );
-      connection.topics = remaining;
     },
 
     async subscribers(tenantId, topic) {
