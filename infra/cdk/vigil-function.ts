@@ -5,7 +5,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -82,6 +82,7 @@ export class VigilFunction extends Construct {
         mainFields: bundlingOptions.mainFields,
         banner: bundlingOptions.banner.js,
         externalModules: bundlingOptions.external,
+        logLevel: LogLevel.ERROR,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
