@@ -9,7 +9,9 @@ export type Bind =
   | 'auditTableWrite'
   | 'eventBus'
   | 'wsManagement'
-  | 'platformSecret';
+  | 'platformSecret'
+  | 'tokenSigning'
+  | 'tokenVerification';
 
 export interface LambdaDef {
   id: string;
@@ -80,6 +82,19 @@ export const lambdas = [
     description: 'Step Functions task: runs one playbook step action and records its outcome',
     timeoutSeconds: 60,
     binds: ['stateTableWrite', 'eventBus', 'wsManagement'],
+  },
+  {
+    id: 'identity-auth',
+    entry: 'functions/identity/auth.ts',
+    description: 'Sign-up, login, refresh rotation, logout, profile, JWKS',
+    memoryMb: 1024,
+    binds: ['stateTableWrite', 'platformSecret', 'tokenSigning'],
+  },
+  {
+    id: 'identity-authorizer',
+    entry: 'functions/identity/authorizer.ts',
+    description: 'Lambda authorizer: verifies access tokens and attaches tenant, principal and permissions',
+    binds: ['stateTableRead', 'tokenVerification'],
   },
   {
     id: 'dev-tools',

@@ -1,10 +1,11 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
+import { authorizerFunctionId, fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
 import { lambdaById } from '../lambdas';
 import type { StageConfig } from './config';
 import { applyBinds, type BindTargets, VigilFunction } from './vigil-function';
@@ -12,12 +13,11 @@ import { applyBinds, type BindTargets, VigilFunction } from './vigil-function';
 /**
  * The HTTP API and the WebSocket API, both wired from the route table: one Lambda per function id,
  * one route per non-local row, `$default` to the fallback (JSON 404/405). Routes that need a
- * principal get the Lambda authorizer once the identity context provides it (`authorizer`).
+ * principal go through the access-token Lambda authorizer.
  */
 export interface ApiStackProps extends StackProps {
   config: StageConfig;
   binds: Omit<BindTargets, 'webSocket'>;
-  authorizer?: apigw.IHttpRouteAuthorizer;
 }
 
 export const webSocketStageName = 'live';
@@ -102,13 +102,21 @@ export class ApiStack extends Stack {
       },
     });
 
+    // The authorizer admits every request and attaches its decision; the handler stack answers a bad
+    // token with a 401 problem document. No result caching, so a revoked token stops at once.
+    const authorizer = new HttpLambdaAuthorizer('AccessTokenAuthorizer', fnFor(authorizerFunctionId).fn, {
+      authorizerName: `vigil-${config.stage}-access-token`,
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.seconds(0),
+    });
     for (const route of httpRoutes) {
       if (route.target === 'local') continue;
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`Route-${route.operationId}`, fnFor(route.fn).fn),
-        authorizer: route.auth === 'principal' ? props.authorizer : undefined,
+        authorizer: route.auth === 'principal' ? authorizer : undefined,
       });
     }
 

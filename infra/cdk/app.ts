@@ -45,6 +45,7 @@ export function buildApp(props: AppProps = {}, options: { nag?: boolean } = {}):
     stateTable: stateful.tables.state,
     auditTable: stateful.tables.audit,
     dataKey: stateful.dataKey,
+    signingKey: stateful.signingKey,
     eventBus: stateful.eventBus,
     platformSecret: stateful.platformSecret,
   };

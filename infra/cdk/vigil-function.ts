@@ -171,8 +171,44 @@ export class VigilFunction extends Construct {
     );
   }
 
-  bindSecret(secret: ISecret): void {
-    secret.grantRead(this.fn);
+  /** Signing access tokens with the KMS asymmetric key (and publishing its public key). */
+  bindTokenSigning(key: IKey): void {
+    // An identity policy (the key policy trusts the account), so the stateful stack never refers back.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [key.keyArn] }),
+    );
+    this.fn.addEnvironment('JWT_SIGNING_KEY_ARN', key.keyArn);
+  }
+
+  /** Verifying access tokens: the public key only. */
+  bindTokenVerification(key: IKey): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [key.keyArn] }),
+    );
+    this.fn.addEnvironment('JWT_SIGNING_KEY_ARN', key.keyArn);
+  }
+
+  /**
+   * Reading the platform secret, and decrypting it through Secrets Manager only. Identity policies,
+   * not key or secret policies, so the stateful stack never refers back to this function.
+   */
+  bindSecret(secret: ISecret, key: IKey): void {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secret.secretArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
     this.fn.addEnvironment('PLATFORM_SECRET_ARN', secret.secretArn);
   }
 }
@@ -182,6 +218,7 @@ export interface BindTargets {
   stateTable: ITable;
   auditTable: ITable;
   dataKey: IKey;
+  signingKey: IKey;
   eventBus: IEventBus;
   platformSecret: ISecret;
   webSocket?: { apiId: string; stageName: string };
@@ -204,7 +241,13 @@ export function applyBinds(fn: VigilFunction, binds: readonly Bind[], targets: B
         fn.bindEventBus(targets.eventBus);
         break;
       case 'platformSecret':
-        fn.bindSecret(targets.platformSecret);
+        fn.bindSecret(targets.platformSecret, targets.dataKey);
+        break;
+      case 'tokenSigning':
+        fn.bindTokenSigning(targets.signingKey);
+        break;
+      case 'tokenVerification':
+        fn.bindTokenVerification(targets.signingKey);
         break;
       case 'wsManagement':
         if (!targets.webSocket)

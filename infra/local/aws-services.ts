@@ -43,8 +43,8 @@ export interface AwsServicesOptions {
 
 export interface RunningAwsServices {
   url: string;
-  /** ARNs of the file-backed KMS keys (signing, data), when keys were given. */
-  keyArns: { signing?: string; data?: string };
+  /** ARNs of the file-backed KMS keys (signing, data) and the platform secret, when keys were given. */
+  keyArns: { signing?: string; data?: string; platformSecret?: string };
   queueUrl(queue: LocalQueue): string;
   close(): Promise<void>;
 }
@@ -85,6 +85,7 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
     return bus;
   };
   const keyArn = (id: string) => `arn:aws:kms:us-east-1:${localAccountId}:key/${id}`;
+  const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:${localAccountId}:secret:${name}`;
   const keys = (): LocalKeys => {
     if (!options.keys) throw new AwsError('NotFoundException', 'No keys are configured.');
     return options.keys;
@@ -268,6 +269,19 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
         CiphertextBlob: encrypt(plaintext, input.EncryptionContext).toString('base64'),
       };
     },
+    'secretsmanager.GetSecretValue': (input) => {
+      const secret = keys().platformSecret;
+      const id = requireString(input.SecretId, 'SecretId');
+      if (id !== secret.name && id !== secretArn(secret.name)) {
+        throw new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      }
+      return {
+        ARN: secretArn(secret.name),
+        Name: secret.name,
+        SecretString: secret.value,
+        VersionId: 'local',
+      };
+    },
     'AWSStepFunctions.StartExecution': async (input) => {
       const started = await machines().startExecution({
         stateMachineArn: requireString(input.stateMachineArn, 'stateMachineArn'),
@@ -321,7 +335,11 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
   return {
     url: baseUrl,
     keyArns: options.keys
-      ? { signing: keyArn(options.keys.signing.keyId), data: keyArn(options.keys.data.keyId) }
+      ? {
+          signing: keyArn(options.keys.signing.keyId),
+          data: keyArn(options.keys.data.keyId),
+          platformSecret: secretArn(options.keys.platformSecret.name),
+        }
       : {},
     queueUrl,
     close: () => closeServer(server),

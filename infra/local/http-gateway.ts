@@ -21,6 +21,8 @@ export interface HttpGatewayOptions {
   /** Handler for a Lambda id (loaded lazily and cached by the caller). */
   handlerFor: (fnId: string) => Promise<LocalHandler>;
   fallbackFn: string;
+  /** Lambda authorizer for `principal` routes (simple responses), as API Gateway runs it. */
+  authorizerFn?: string;
   cors: CorsConfig;
   /** API Gateway's own payload limit. */
   maxPayloadBytes?: number;
@@ -93,6 +95,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
       found ? `${method} ${found.route.path}` : '$default',
       found?.params,
     );
+    if (found?.route.auth === 'principal' && options.authorizerFn) {
+      const denied = await authorize(event, options.authorizerFn);
+      if (denied) {
+        res.writeHead(denied.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: denied.message }));
+        return;
+      }
+    }
     const handler = await options.handlerFor(fnId);
     let result: unknown;
     try {
@@ -104,6 +114,37 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
       return;
     }
     writeResult(res, result);
+  }
+
+  /**
+   * Runs the authorizer like API Gateway: a missing identity source is 401 without invoking it,
+   * `isAuthorized: false` is 403, and the context lands in `requestContext.authorizer.lambda`.
+   */
+  async function authorize(
+    event: APIGatewayProxyEventV2,
+    fnId: string,
+  ): Promise<{ status: number; message: string } | undefined> {
+    if (!event.headers.authorization) return { status: 401, message: 'Unauthorized' };
+    const handler = await options.handlerFor(fnId);
+    const result = (await handler(
+      {
+        version: '2.0',
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.routeKey.replace(' ', '')}`,
+        identitySource: [event.headers.authorization],
+        routeKey: event.routeKey,
+        rawPath: event.rawPath,
+        rawQueryString: event.rawQueryString,
+        headers: event.headers,
+        queryStringParameters: event.queryStringParameters,
+        pathParameters: event.pathParameters,
+        requestContext: event.requestContext,
+      },
+      localLambdaContext(fnId),
+    )) as { isAuthorized?: boolean; context?: Record<string, unknown> } | undefined;
+    if (!result?.isAuthorized) return { status: 403, message: 'Forbidden' };
+    (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: result.context ?? {} };
+    return undefined;
   }
 
   const port = await listen(server, options.host, options.port);

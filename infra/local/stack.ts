@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
+import { authorizerFunctionId, fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
 import {
   busName,
   platformEventsRule,
@@ -116,7 +116,9 @@ export async function startLocalStack(
     Object.assign(process.env, {
       JWT_SIGNING_KEY_ARN: aws.keyArns.signing,
       DATA_KEY_ARN: aws.keyArns.data,
+      PLATFORM_SECRET_ARN: aws.keyArns.platformSecret,
       AWS_ENDPOINT_URL_KMS: aws.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
       EVENT_BUS_NAME: bus.name,
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
@@ -182,6 +184,7 @@ export async function startLocalStack(
       port: config.httpPort,
       routes: httpRoutes,
       fallbackFn: fallbackFunctionId,
+      authorizerFn: authorizerFunctionId,
       handlerFor,
       cors: { allowedOrigins: config.corsOrigins },
       onInvokeError,

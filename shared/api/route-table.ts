@@ -1,5 +1,6 @@
 import type { RouteDef, WsRouteDef } from '../platform/http/route';
 import { devRoutes } from './dev';
+import { identityRoutes } from './identity';
 import { platformRoutes } from './platform';
 
 /**
@@ -7,7 +8,7 @@ import { platformRoutes } from './platform';
  * row (except `target: 'local'` rows), the local gateway dispatches from it, and `openapi.ts` documents
  * it. Contexts contribute their rows here.
  */
-export const httpRoutes: readonly RouteDef[] = [...platformRoutes, ...devRoutes];
+export const httpRoutes: readonly RouteDef[] = [...platformRoutes, ...identityRoutes, ...devRoutes];
 
 /** The WebSocket API's routes. */
 export const wsRoutes: readonly WsRouteDef[] = [
@@ -15,6 +16,9 @@ export const wsRoutes: readonly WsRouteDef[] = [
   { routeKey: '$disconnect', fn: 'realtime-disconnect', description: 'Removes the connection.' },
   { routeKey: '$default', fn: 'realtime-message', description: 'Handles subscribe/unsubscribe/ping.' },
 ];
+
+/** Lambda authorizing every `principal` route (HTTP API Lambda authorizer, simple responses). */
+export const authorizerFunctionId = 'identity-authorizer';
 
 /** Lambda serving API Gateway's `$default` route: JSON 404/405 for anything the table does not know. */
 export const fallbackFunctionId = 'platform-fallback';

@@ -16,6 +16,7 @@ export const permissions = [
   'case:write',
   'ingest:write',
   'realtime:subscribe',
+  'session:own',
 ] as const;
 
 export type Permission = (typeof permissions)[number];
@@ -34,6 +35,16 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     'case:read',
     'case:write',
     'realtime:subscribe',
+    'session:own',
   ],
-  viewer: ['integration:read', 'intel:read', 'case:read', 'realtime:subscribe'],
+  viewer: ['integration:read', 'intel:read', 'case:read', 'realtime:subscribe', 'session:own'],
 };
+
+/** Permissions granted by a set of roles (unknown roles grant nothing). */
+export function permissionsOf(roles: readonly string[]): Permission[] {
+  const granted = new Set<Permission>();
+  for (const role of roles) {
+    for (const permission of rolePermissions[role as Role] ?? []) granted.add(permission);
+  }
+  return [...granted].sort();
+}

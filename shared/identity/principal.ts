@@ -10,4 +10,6 @@ export interface Principal {
   id: string;
   type: 'user' | 'apiKey';
   permissions: ReadonlySet<Permission>;
+  /** The access token's id and expiry (epoch seconds), for logout and revocation. */
+  token?: { jti: string; exp: number };
 }

@@ -6,7 +6,8 @@ import type { Context } from 'aws-lambda';
 import { logger } from './observability';
 
 /**
- * The fixed stack for Step Functions task Lambdas: logger with the execution id as correlation id.
+ * The fixed stack for directly invoked Lambdas (Step Functions tasks, authorizers): logger, with the
+ * execution id as correlation id when there is one.
  * Errors are logged and rethrown unchanged, because the state machine's Retry and Catch match on the
  * error's name.
  */

@@ -170,6 +170,28 @@ describe('Vigil CDK app', () => {
       for (const route of wsRoutes) expect(routeKeys).toContain(route.routeKey);
     });
 
+    it('puts the access-token authorizer, uncached, in front of every principal route and no public one', () => {
+      const routes = resourcesOf([app.templates.api], 'AWS::ApiGatewayV2::Route');
+      for (const route of httpRoutes.filter((r) => r.target !== 'local')) {
+        const found = routes.find(([, p]) => p.RouteKey === `${route.method} ${route.path}`)?.[1];
+        expect({ route: route.path, type: found?.AuthorizationType ?? 'NONE' }).toEqual({
+          route: route.path,
+          type: route.auth === 'principal' ? 'CUSTOM' : 'NONE',
+        });
+      }
+      app.templates.api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'REQUEST',
+        EnableSimpleResponses: true,
+        AuthorizerResultTtlInSeconds: 0,
+      });
+    });
+
+    it('lets only the auth function sign tokens; the authorizer may read the public key', () => {
+      const policies = resourcesOf(app.all, 'AWS::IAM::Policy');
+      const signers = policies.filter(([, p]) => JSON.stringify(p.PolicyDocument).includes('kms:Sign'));
+      expect(signers.map(([id]) => id)).toEqual([expect.stringMatching(/^Fnidentityauth/)]);
+    });
+
     it('logs HTTP API access and throttles the default stage', () => {
       app.templates.api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',

@@ -265,21 +265,44 @@ function validatePart(
 }
 
 const authorizerContext = z.object({
+  authenticated: z.literal('true'),
   tenantId: z.string().min(1),
   principalId: z.string().min(1),
   principalType: z.enum(['user', 'apiKey']),
   permissions: z.string(),
+  jti: z.string().optional(),
+  exp: z.coerce.number().optional(),
 });
 
-/** Reads the principal the authorizer attached and enforces the route's permission. */
+const rejectedContext = z.object({
+  authenticated: z.literal('false'),
+  reason: z.string().regex(/^[a-z_]{1,40}$/),
+});
+
+/**
+ * Reads the principal the authorizer attached and enforces the route's permission. The authorizer
+ * admits every request and says `authenticated: 'false'` with a reason for a bad token, so the caller
+ * gets a 401 problem document here rather than API Gateway's bare 403.
+ */
 function authorize(event: Event, permission: Permission | null): Principal {
-  const parsed = authorizerContext.safeParse(event.requestContext.authorizer?.lambda);
-  if (!parsed.success) throw new UnauthorizedError();
+  const context = event.requestContext.authorizer?.lambda;
+  const parsed = authorizerContext.safeParse(context);
+  if (!parsed.success) {
+    const rejected = rejectedContext.safeParse(context);
+    throw rejected.success
+      ? new UnauthorizedError(
+          'The access token is missing, invalid, expired or revoked.',
+          rejected.data.reason,
+        )
+      : new UnauthorizedError();
+  }
+  const { jti, exp } = parsed.data;
   const principal: Principal = {
     tenantId: parsed.data.tenantId,
     id: parsed.data.principalId,
     type: parsed.data.principalType,
     permissions: new Set(parsed.data.permissions.split(',').filter(Boolean) as Permission[]),
+    ...(jti && exp ? { token: { jti, exp } } : {}),
   };
   if (permission && !principal.permissions.has(permission)) {
     throw new ForbiddenError(`This action needs the '${permission}' permission.`, 'permission_denied');

@@ -1,13 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import common from '../../../shared/identity/data/common-passwords.json';
 import { passwordPolicy, WeakPasswordError } from '../../../shared/identity/password-policy';
 import { scryptHasher } from '../../../shared/identity/passwords';
 
-const common = readFileSync(
-  join(import.meta.dirname, '../../../shared/identity/data/common-passwords.txt'),
-  'utf8',
-).split('\n');
 const pepper = 'a-test-pepper-that-is-long-enough-0123456789';
 // A low cost keeps unit tests fast; the production cost is measured by the benchmark.
 const cheap = { N: 2 ** 10, r: 8, p: 1 };

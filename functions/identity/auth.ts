@@ -1,0 +1,86 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
+import { loadPlatformSecret } from '../../shared/adapters/aws/platform-secret';
+import {
+  jwksRoute,
+  loginRoute,
+  logoutRoute,
+  meRoute,
+  openIdConfigurationRoute,
+  refreshRoute,
+  registerRoute,
+} from '../../shared/api/identity';
+import { type AuthService, authService } from '../../shared/identity/auth';
+import commonPasswords from '../../shared/identity/data/common-passwords.json';
+import { passwordPolicy } from '../../shared/identity/password-policy';
+import { scryptHasher } from '../../shared/identity/passwords';
+import { issueAccessToken } from '../../shared/identity/tokens';
+import { optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
+import { UnauthorizedError } from '../../shared/platform/errors';
+import { httpHandler, implement, reply } from '../../shared/platform/http/handler';
+import { logger } from '../../shared/platform/observability';
+import { tracer } from '../../shared/platform/tracing';
+
+const config = platformConfig();
+const { repo, signer, settings } = identityDepsFromEnv(tracer);
+const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+const secretId = requireEnv('PLATFORM_SECRET_ARN');
+// Open sign-up is on by default locally and off by default in AWS.
+const openSignup = optionalEnv('OPEN_SIGNUP', config.target === 'local' ? 'true' : 'false') === 'true';
+
+// The pepper comes from Secrets Manager on first use and is cached for the container's life.
+let service: Promise<AuthService> | undefined;
+const auth = (): Promise<AuthService> => {
+  service ??= loadPlatformSecret(secrets, secretId).then(({ pepper }) =>
+    authService({
+      repo,
+      hasher: scryptHasher(pepper),
+      checkPassword: passwordPolicy(commonPasswords),
+      issueAccessToken: issueAccessToken({ signer, settings, now: Date.now }),
+      accessTokenTtlSeconds: settings.ttlSeconds,
+      securityEvents: {
+        async record(event) {
+          logger.warn('security event', { securityEvent: event });
+        },
+      },
+      openSignup,
+      now: Date.now,
+    }),
+  );
+  service.catch(() => {
+    service = undefined;
+  });
+  return service;
+};
+
+export const handler = httpHandler(
+  [
+    implement(registerRoute, async ({ body }) => reply(201, await (await auth()).register(body))),
+    implement(loginRoute, async ({ body }) => (await auth()).login(body)),
+    implement(refreshRoute, async ({ body }) => (await auth()).refresh(body.refreshToken)),
+    implement(logoutRoute, async ({ body, principal }) => {
+      if (!principal?.token) throw new UnauthorizedError();
+      await (await auth()).logout({
+        tenantId: principal.tenantId,
+        ...principal.token,
+        refreshToken: body?.refreshToken,
+      });
+      return reply(204, undefined);
+    }),
+    implement(meRoute, async ({ principal }) => {
+      if (!principal) throw new UnauthorizedError();
+      return (await auth()).me(principal.tenantId, principal.id);
+    }),
+    implement(jwksRoute, async () => ({ keys: [await signer.publicJwk()] })),
+    implement(openIdConfigurationRoute, async () => ({
+      issuer: settings.issuer,
+      jwks_uri: '/.well-known/jwks.json',
+      token_endpoint: '/v1/auth/login',
+      id_token_signing_alg_values_supported: ['ES256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      response_types_supported: ['token'],
+      subject_types_supported: ['public'],
+    })),
+  ],
+  { tracer },
+);

@@ -1,0 +1,28 @@
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { optionalEnv, platformConfig, requireEnv } from '../../platform/config';
+import { stateTable } from '../../platform/tables';
+import { createDocumentClient } from './dynamodb';
+import { dynamoIdentityRepository } from './identity-repository';
+import { kmsTokenSigner } from './kms-token-signer';
+
+/**
+ * Identity wiring shared by the auth and authorizer Lambdas, built once per cold start: the
+ * repository, the KMS token signer and the token settings (`TOKEN_ISSUER`, `TOKEN_AUDIENCE`).
+ */
+export function identityDepsFromEnv(tracer: Tracer) {
+  const config = platformConfig();
+  return {
+    repo: dynamoIdentityRepository(
+      createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))),
+      requireEnv(stateTable.envVar),
+    ),
+    signer: kmsTokenSigner(tracer.captureAWSv3Client(new KMSClient({})), requireEnv('JWT_SIGNING_KEY_ARN')),
+    settings: {
+      issuer: optionalEnv('TOKEN_ISSUER', `urn:vigil:${config.stage}`),
+      audience: optionalEnv('TOKEN_AUDIENCE', 'vigil-api'),
+      ttlSeconds: 15 * 60,
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { UnauthorizedError } from '../platform/errors';
+import { permissionsOf } from './permissions';
+import type { VerifiedAccessToken } from './tokens';
+
+/**
+ * The decision behind the Lambda authorizer, for HTTP routes and WebSocket `$connect`: a valid,
+ * unrevoked access token yields the principal's tenant, id and permissions; anything else yields
+ * `authenticated: 'false'` with a reason, which the handler stack turns into a 401 problem document.
+ * The tenant id comes only from here.
+ */
+export type AuthorizerContext =
+  | {
+      authenticated: 'true';
+      tenantId: string;
+      principalId: string;
+      principalType: 'user';
+      permissions: string;
+      jti: string;
+      exp: number;
+    }
+  | { authenticated: 'false'; reason: 'missing_token' | 'invalid_token' | 'revoked_token' };
+
+export interface AuthorizerDeps {
+  verify: (token: string) => Promise<VerifiedAccessToken>;
+  isDenied: (jti: string) => Promise<boolean>;
+}
+
+/** The bearer token from an `Authorization` header or a `?token=` / subprotocol value. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(authorization?.trim() ?? '');
+  return match?.[1];
+}
+
+export const decideAccess =
+  (deps: AuthorizerDeps) =>
+  async (token: string | undefined): Promise<AuthorizerContext> => {
+    if (!token) return { authenticated: 'false', reason: 'missing_token' };
+    let verified: VerifiedAccessToken;
+    try {
+      verified = await deps.verify(token);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) return { authenticated: 'false', reason: 'invalid_token' };
+      throw error;
+    }
+    if (await deps.isDenied(verified.jti)) return { authenticated: 'false', reason: 'revoked_token' };
+    return {
+      authenticated: 'true',
+      tenantId: verified.tid,
+      principalId: verified.sub,
+      principalType: 'user',
+      permissions: permissionsOf(verified.roles).join(','),
+      jti: verified.jti,
+      exp: verified.exp,
+    };
+  };

@@ -1,0 +1,55 @@
+import type { Role } from './permissions';
+
+/** Ports of the identity context. */
+
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  roles: Role[];
+  status: 'active' | 'disabled';
+  createdAt: string;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  tenantId: string;
+  userId: string;
+  familyId: string;
+  expiresAt: number;
+  rotatedAt?: string;
+}
+
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+}
+
+export interface IdentityRepository {
+  /** Creates tenant, user and the email lookup atomically; `EmailTakenError` if the email is in use. */
+  createTenantWithAdmin(
+    tenant: { id: string; name: string; createdAt: string },
+    admin: UserRecord,
+  ): Promise<void>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  getUser(tenantId: string, userId: string): Promise<UserRecord | undefined>;
+  putRefreshToken(record: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks a token rotated; false if it already was (a concurrent or repeated use). */
+  markRotated(tokenHash: string, at: string): Promise<boolean>;
+  revokeFamily(tenantId: string, familyId: string, at: string, expiresAt: number): Promise<void>;
+  isFamilyRevoked(tenantId: string, familyId: string): Promise<boolean>;
+  denyAccessToken(jti: string, expiresAt: number): Promise<void>;
+  isAccessTokenDenied(jti: string): Promise<boolean>;
+}
+
+/** Security events (reuse of a rotated token, ...); the audit context will persist them. */
+export interface SecurityEvents {
+  record(event: {
+    type: string;
+    severity: 'low' | 'medium' | 'high';
+    tenantId: string;
+    details: Record<string, unknown>;
+  }): Promise<void>;
+}

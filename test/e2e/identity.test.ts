@@ -1,0 +1,133 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Json, json } from '../support/http';
+import { type LocalStackProcess, startLocalStackProcess } from '../support/local-stack';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('local target: identity (sign-up, login, tokens, refresh rotation, logout)', () => {
+  let stack: LocalStackProcess;
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(`${stack.httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const me = (token: string) =>
+    fetch(`${stack.httpUrl}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  const register = async (tenantName: string, email: string): Promise<Json> => {
+    const res = await post('/v1/auth/register', {
+      tenantName,
+      email,
+      password: 'correct horse battery staple',
+      name: 'Admin',
+    });
+    expect(res.status).toBe(201);
+    return json(res);
+  };
+
+  beforeAll(async () => {
+    stack = await startLocalStackProcess();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('signs up a tenant whose admin sees only their own tenant', async () => {
+    const a = await register('Tenant A', 'admin@a.test');
+    const b = await register('Tenant B', 'admin@b.test');
+
+    const meA = await json(await me(a.accessToken));
+    const meB = await json(await me(b.accessToken));
+
+    expect(meA).toMatchObject({ tenantId: a.tenantId, email: 'admin@a.test', roles: ['admin'] });
+    expect(meB.tenantId).toBe(b.tenantId);
+    expect(meA.tenantId).not.toBe(meB.tenantId);
+    expect(meA.permissions).toContain('user:manage');
+  });
+
+  it('refuses weak passwords and a second account for the same email', async () => {
+    await register('Tenant C', 'admin@c.test');
+
+    const weak = await post('/v1/auth/register', {
+      tenantName: 'Tenant X',
+      email: 'x@x.test',
+      password: 'Password2024!',
+      name: 'X',
+    });
+    const again = await post('/v1/auth/register', {
+      tenantName: 'Tenant C2',
+      email: 'ADMIN@c.test',
+      password: 'another long passphrase',
+      name: 'C',
+    });
+
+    expect(weak.status).toBe(400);
+    expect((await json(weak)).code).toBe('weak_password');
+    expect(again.status).toBe(409);
+  });
+
+  it('answers an unknown email and a wrong password identically', async () => {
+    await register('Tenant D', 'admin@d.test');
+
+    const unknown = await post('/v1/auth/login', { email: 'nobody@d.test', password: 'whatever it is here' });
+    const wrong = await post('/v1/auth/login', { email: 'admin@d.test', password: 'whatever it is here' });
+    const right = await post('/v1/auth/login', {
+      email: 'admin@d.test',
+      password: 'correct horse battery staple',
+    });
+    const [u, w] = [await json(unknown), await json(wrong)];
+
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    expect({ ...u, requestId: undefined }).toEqual({ ...w, requestId: undefined });
+    expect(right.status).toBe(200);
+  });
+
+  it('refuses forged, tampered and unsigned access tokens with 401', async () => {
+    const { accessToken } = await register('Tenant E', 'admin@e.test');
+    const [header, payload, signature] = accessToken.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const jwks = await json(await fetch(`${stack.httpUrl}/.well-known/jwks.json`));
+    const hsInput = `${b64({ alg: 'HS256', typ: 'JWT', kid: jwks.keys[0].kid })}.${payload}`;
+    const forged = {
+      none: `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+      hs256: `${hsInput}.${createHmac('sha256', JSON.stringify(jwks.keys[0])).update(hsInput).digest('base64url')}`,
+      tampered: `${header}.${b64({ ...claims, tid: 'someone-else' })}.${signature}`,
+      unknownKid: `${b64({ alg: 'ES256', typ: 'JWT', kid: 'unknown' })}.${payload}.${signature}`,
+      wrongAudience: `${header}.${b64({ ...claims, aud: 'other-api' })}.${signature}`,
+    };
+
+    for (const [name, token] of Object.entries(forged)) {
+      const res = await me(token);
+      expect({ name, status: res.status }).toEqual({ name, status: 401 });
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('rotates refresh tokens and revokes the whole family when a rotated token is reused', async () => {
+    const first = await register('Tenant F', 'admin@f.test');
+
+    const second = await json(await post('/v1/auth/refresh', { refreshToken: first.refreshToken }));
+    const reuse = await post('/v1/auth/refresh', { refreshToken: first.refreshToken });
+    const afterReuse = await post('/v1/auth/refresh', { refreshToken: second.refreshToken });
+
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect(reuse.status).toBe(401);
+    expect(afterReuse.status).toBe(401);
+  });
+
+  it('logs out: the access token stops working and the refresh family is revoked', async () => {
+    const session = await register('Tenant G', 'admin@g.test');
+
+    const logout = await post('/v1/auth/logout', { refreshToken: session.refreshToken }, session.accessToken);
+    const meAfter = await me(session.accessToken);
+    const refreshAfter = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
+
+    expect(logout.status).toBe(204);
+    expect(meAfter.status).toBe(401);
+    expect((await json(meAfter)).code).toBe('revoked_token');
+    expect(refreshAfter.status).toBe(401);
+  });
+});
