@@ -23,6 +23,7 @@ const lambdaEnv: Record<string, string> = {
   EVENT_BUS_NAME: 'vigil-bench',
   WS_MANAGEMENT_ENDPOINT: 'https://example.execute-api.us-east-1.amazonaws.com/bench',
   PLATFORM_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+  JWT_SIGNING_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/bench',
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -45,7 +46,7 @@ function initMs(file: string, env: Record<string, string>): number {
       env: { PATH: process.env.PATH ?? '', ...env },
       encoding: 'utf8',
     });
-    if (result.status !== 0) throw new Error(`init of ${file} failed: ${result.stderr}`);
+    if (result.status !== 0) throw new Error(`init of ${file} failed: ${result.stderr.slice(-800)}`);
     samples.push(Number(result.stdout));
   }
   samples.sort((a, b) => a - b);
