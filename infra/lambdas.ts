@@ -54,8 +54,8 @@ export const lambdas = [
   {
     id: 'realtime-connect',
     entry: 'functions/realtime/connect.ts',
-    description: 'WebSocket $connect: registers the connection',
-    binds: ['stateTableWrite'],
+    description: 'WebSocket $connect: authenticates the access token and registers the connection',
+    binds: ['stateTableWrite', 'tokenVerification'],
   },
   {
     id: 'realtime-disconnect',

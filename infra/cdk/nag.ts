@@ -97,7 +97,7 @@ export const acceptances: readonly Acceptance[] = [
     rule: 'AwsSolutions-APIG4',
     path: /\/WebSocketApi\/\$connect-Route\/Resource$/,
     reason:
-      'Until the identity context adds the $connect authorizer, the connect Lambda refuses every connection in AWS (401).',
+      'The connect Lambda authenticates the access token itself (the same decision as the HTTP authorizer) and refuses the connection otherwise; a WebSocket Lambda authorizer would need IAM-policy responses that duplicate it.',
   },
   {
     rule: 'AwsSolutions-APIG4',

@@ -161,7 +161,9 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<Running
       .then((result) => {
         const status = result?.statusCode ?? 200;
         if (status < 200 || status >= 300) {
-          socket.end(`HTTP/1.1 ${status} Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+          socket.end(
+            `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+          );
           return;
         }
         wss.handleUpgrade(req, socket, head, (ws) => {

@@ -1,14 +1,19 @@
 /**
- * Reads the verified identity an authorizer attached to a WebSocket `$connect` (flat context values,
- * as API Gateway passes them). Anything incomplete counts as no identity.
+ * Where a WebSocket client puts its access token on `$connect`: the `token` query parameter, or an
+ * entry of the `Sec-WebSocket-Protocol` header (browsers cannot set other headers), next to the
+ * `vigil` subprotocol. Returns the token, or undefined when none was offered.
  */
-export function identityFromAuthorizer(
-  context: Record<string, unknown> | undefined,
-): { tenantId: string; principalId: string } | undefined {
-  const tenantId = context?.tenantId;
-  const principalId = context?.principalId;
-  if (typeof tenantId !== 'string' || !tenantId || typeof principalId !== 'string' || !principalId) {
-    return undefined;
-  }
-  return { tenantId, principalId };
+export function connectToken(
+  query: Record<string, string | undefined> | undefined,
+  headers: Record<string, string | undefined> | undefined,
+): string | undefined {
+  const fromQuery = query?.token;
+  if (fromQuery) return fromQuery;
+  const protocols = Object.entries(headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'sec-websocket-protocol',
+  )?.[1];
+  return protocols
+    ?.split(',')
+    .map((p) => p.trim())
+    .find((p) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(p));
 }

@@ -112,4 +112,48 @@ describe('local target: realtime', () => {
     expect(error.code).toBe('malformed_json');
     expect(pong.time).toBeTruthy();
   });
+
+  it('authenticates $connect with an access token and delivers only that tenant’s events', async () => {
+    const signup = await fetch(`${stack.httpUrl}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        tenantName: 'WS Tenant',
+        email: 'ws@tenant.test',
+        password: 'correct horse battery staple',
+        name: 'W',
+      }),
+    }).then((r) => r.json() as Promise<{ accessToken: string; tenantId: string }>);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${stack.wsUrl}?token=not.a.token`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+    });
+    const ws = new WebSocket(stack.wsUrl, ['vigil', signup.accessToken]);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const box = inbox(ws);
+    ws.send(JSON.stringify({ action: 'subscribe', topics: ['events'] }));
+    await box.next((m) => m.type === 'subscribed');
+
+    for (const tenantId of ['demo', signup.tenantId]) {
+      await fetch(`${stack.httpUrl}/dev/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: 'vigil.e2e', detailType: `For ${tenantId}`, detail: { tenantId } }),
+      });
+    }
+    await box.next(
+      (m) =>
+        m.type === 'message' && (m.data as { detailType: string }).detailType === `For ${signup.tenantId}`,
+    );
+    ws.close();
+
+    expect(refused).toBe(401);
+    expect(ws.protocol).toBe('vigil');
+    expect(
+      box.messages
+        .filter((m) => m.type === 'message')
+        .map((m) => (m.data as { detailType: string }).detailType),
+    ).toEqual([`For ${signup.tenantId}`]);
+  });
 });
