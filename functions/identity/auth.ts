@@ -10,19 +10,19 @@ import {
   refreshRoute,
   registerRoute,
 } from '../../shared/api/identity';
-import { type AuthService, authService } from '../../shared/identity/auth';
+import { type AuthService, authService, defaultAuthLimits } from '../../shared/identity/auth';
 import commonPasswords from '../../shared/identity/data/common-passwords.json';
 import { passwordPolicy } from '../../shared/identity/password-policy';
 import { scryptHasher } from '../../shared/identity/passwords';
 import { issueAccessToken } from '../../shared/identity/tokens';
-import { optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
+import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
 import { UnauthorizedError } from '../../shared/platform/errors';
 import { httpHandler, implement, reply } from '../../shared/platform/http/handler';
 import { logger } from '../../shared/platform/observability';
 import { tracer } from '../../shared/platform/tracing';
 
 const config = platformConfig();
-const { repo, signer, settings } = identityDepsFromEnv(tracer);
+const { repo, signer, settings, limiter } = identityDepsFromEnv(tracer);
 const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 const secretId = requireEnv('PLATFORM_SECRET_ARN');
 // Open sign-up is on by default locally and off by default in AWS.
@@ -44,6 +44,11 @@ const auth = (): Promise<AuthService> => {
         },
       },
       openSignup,
+      limiter,
+      limits: {
+        perAccountPerMinute: intEnv('AUTH_RATE_LIMIT_PER_ACCOUNT', defaultAuthLimits.perAccountPerMinute),
+        perIpPerMinute: intEnv('AUTH_RATE_LIMIT_PER_IP', defaultAuthLimits.perIpPerMinute),
+      },
       now: Date.now,
     }),
   );
@@ -55,9 +60,13 @@ const auth = (): Promise<AuthService> => {
 
 export const handler = httpHandler(
   [
-    implement(registerRoute, async ({ body }) => reply(201, await (await auth()).register(body))),
-    implement(loginRoute, async ({ body }) => (await auth()).login(body)),
-    implement(refreshRoute, async ({ body }) => (await auth()).refresh(body.refreshToken)),
+    implement(registerRoute, async ({ body, sourceIp }) =>
+      reply(201, await (await auth()).register(body, { ip: sourceIp })),
+    ),
+    implement(loginRoute, async ({ body, sourceIp }) => (await auth()).login(body, { ip: sourceIp })),
+    implement(refreshRoute, async ({ body, sourceIp }) =>
+      (await auth()).refresh(body.refreshToken, { ip: sourceIp }),
+    ),
     implement(logoutRoute, async ({ body, principal }) => {
       if (!principal?.token) throw new UnauthorizedError();
       await (await auth()).logout({
@@ -82,5 +91,5 @@ export const handler = httpHandler(
       subject_types_supported: ['public'],
     })),
   ],
-  { tracer },
+  { tracer, limiter },
 );

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { ConflictError, ForbiddenError, UnauthorizedError } from '../platform/errors';
+import { ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../platform/errors';
+import type { RateLimiter } from '../platform/rate-limit';
 import type { PasswordHasher } from './passwords';
 import { permissionsOf } from './permissions';
 import { EmailTakenError, type IdentityRepository, type SecurityEvents, type UserRecord } from './ports';
@@ -20,7 +21,28 @@ export interface AuthDeps {
   accessTokenTtlSeconds: number;
   securityEvents: SecurityEvents;
   openSignup: boolean;
+  limiter: RateLimiter;
+  limits: AuthLimits;
   now: () => number;
+}
+
+/** Sign-in attempt limits per 60 s window, and the lockout after repeated failures. */
+export interface AuthLimits {
+  perAccountPerMinute: number;
+  perIpPerMinute: number;
+}
+
+export const defaultAuthLimits: AuthLimits = { perAccountPerMinute: 5, perIpPerMinute: 20 };
+
+/** Lock after 5 consecutive failures: 1 minute, doubling with each further failure, at most 1 hour. */
+export function lockoutSeconds(failures: number): number {
+  if (failures < 5) return 0;
+  return Math.min(3600, 60 * 2 ** (failures - 5));
+}
+
+/** Who is asking, for per-IP limits and security events. */
+export interface RequestOrigin {
+  ip: string;
 }
 
 export interface TokenPair {
@@ -43,6 +65,24 @@ export function authService(deps: AuthDeps) {
   const nowIso = () => new Date(deps.now()).toISOString();
   const nowSeconds = () => Math.floor(deps.now() / 1000);
 
+  /** Enforces the sign-in limits; the account key is optional (unknown before a token lookup). */
+  const throttle = async (endpoint: string, origin: RequestOrigin, account?: string): Promise<void> => {
+    const checks = [deps.limiter.hit(`${endpoint}:ip:${origin.ip}`, deps.limits.perIpPerMinute, 60)];
+    if (account)
+      checks.push(deps.limiter.hit(`${endpoint}:acct:${account}`, deps.limits.perAccountPerMinute, 60));
+    const decisions = await Promise.all(checks);
+    const blocked = decisions.filter((d) => !d.allowed);
+    if (blocked.length > 0) {
+      await deps.securityEvents.record({
+        type: 'auth.rate_limited',
+        severity: 'medium',
+        tenantId: 'platform',
+        details: { endpoint, ip: origin.ip },
+      });
+      throw new RateLimitedError(Math.max(...blocked.map((d) => d.retryAfterSeconds)));
+    }
+  };
+
   const issuePair = async (user: UserRecord, familyId: string, amr: string[]): Promise<TokenPair> => {
     const access = await deps.issueAccessToken({ sub: user.id, tid: user.tenantId, roles: user.roles, amr });
     const refreshToken = `vrt_${randomBytes(32).toString('base64url')}`;
@@ -62,12 +102,17 @@ export function authService(deps: AuthDeps) {
   };
 
   return {
-    async register(input: { tenantName: string; email: string; password: string; name: string }) {
-      if (!deps.openSignup)
+    async register(
+      input: { tenantName: string; email: string; password: string; name: string },
+      origin: RequestOrigin,
+    ) {
+      if (!deps.openSignup) {
         throw new ForbiddenError(
           'Sign-up is closed. Ask an administrator for an invitation.',
           'signup_closed',
         );
+      }
+      await throttle('register', origin);
       deps.checkPassword(input.password);
       const tenantId = `t_${randomUUID()}`;
       const admin: UserRecord = {
@@ -94,18 +139,35 @@ export function authService(deps: AuthDeps) {
       return { tenantId, userId: admin.id, ...(await issuePair(admin, randomUUID(), ['pwd'])) };
     },
 
-    async login(input: { email: string; password: string }): Promise<TokenPair> {
+    async login(input: { email: string; password: string }, origin: RequestOrigin): Promise<TokenPair> {
+      await throttle('login', origin, input.email);
+      const lockedUntil = await deps.repo.getLockout(input.email);
       const user = await deps.repo.findUserByEmail(input.email);
-      if (!user) {
+      if (!user || (lockedUntil !== undefined && lockedUntil > nowSeconds())) {
+        // Same work, same answer as a wrong password: neither existence nor lockout is revealed.
         await deps.hasher.verifyDummy(input.password);
+        if (user) await deps.repo.recordLoginFailure(input.email, nowSeconds(), lockoutSeconds);
         throw loginFailed();
       }
       const ok = await deps.hasher.verify(input.password, user.passwordHash);
-      if (!ok || user.status !== 'active') throw loginFailed();
+      if (!ok || user.status !== 'active') {
+        await deps.repo.recordLoginFailure(input.email, nowSeconds(), lockoutSeconds);
+        if (ok === false && ((await deps.repo.getLockout(input.email)) ?? 0) > nowSeconds()) {
+          await deps.securityEvents.record({
+            type: 'auth.multiple_failed_attempts',
+            severity: 'high',
+            tenantId: user.tenantId,
+            details: { userId: user.id, ip: origin.ip },
+          });
+        }
+        throw loginFailed();
+      }
+      await deps.repo.clearLoginFailures(input.email);
       return issuePair(user, randomUUID(), ['pwd']);
     },
 
-    async refresh(refreshToken: string): Promise<TokenPair> {
+    async refresh(refreshToken: string, origin: RequestOrigin): Promise<TokenPair> {
+      await throttle('refresh', origin);
       const record = await deps.repo.getRefreshToken(hashRefreshToken(refreshToken));
       if (!record || record.expiresAt <= nowSeconds()) throw invalidRefresh();
       const reuse = async () => {

@@ -42,6 +42,15 @@ export interface IdentityRepository {
   isFamilyRevoked(tenantId: string, familyId: string): Promise<boolean>;
   denyAccessToken(jti: string, expiresAt: number): Promise<void>;
   isAccessTokenDenied(jti: string): Promise<boolean>;
+  /** Epoch seconds until which logins for `email` are locked, if they are. */
+  getLockout(email: string): Promise<number | undefined>;
+  /** Counts a failed login and locks for `lockSeconds(failures)` seconds (0: no lock). */
+  recordLoginFailure(
+    email: string,
+    nowSeconds: number,
+    lockSeconds: (failures: number) => number,
+  ): Promise<void>;
+  clearLoginFailures(email: string): Promise<void>;
 }
 
 /** Security events (reuse of a rotated token, ...); the audit context will persist them. */

@@ -130,4 +130,22 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
     expect((await json(meAfter)).code).toBe('revoked_token');
     expect(refreshAfter.status).toBe(401);
   });
+
+  it('limits sign-in attempts per account: the sixth in a minute is 429 with Retry-After', async () => {
+    await register('Tenant H', 'admin@h.test');
+
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 6; i += 1) {
+      const res = await post('/v1/auth/login', {
+        email: 'admin@h.test',
+        password: 'not the password at all',
+      });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
 });

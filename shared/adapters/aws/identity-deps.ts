@@ -6,6 +6,7 @@ import { stateTable } from '../../platform/tables';
 import { createDocumentClient } from './dynamodb';
 import { dynamoIdentityRepository } from './identity-repository';
 import { kmsTokenSigner } from './kms-token-signer';
+import { dynamoRateLimiter } from './rate-limiter';
 
 /**
  * Identity wiring shared by the auth and authorizer Lambdas, built once per cold start: the
@@ -13,11 +14,11 @@ import { kmsTokenSigner } from './kms-token-signer';
  */
 export function identityDepsFromEnv(tracer: Tracer) {
   const config = platformConfig();
+  const documents = createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  const table = requireEnv(stateTable.envVar);
   return {
-    repo: dynamoIdentityRepository(
-      createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))),
-      requireEnv(stateTable.envVar),
-    ),
+    repo: dynamoIdentityRepository(documents, table),
+    limiter: dynamoRateLimiter(documents, table),
     signer: kmsTokenSigner(tracer.captureAWSv3Client(new KMSClient({})), requireEnv('JWT_SIGNING_KEY_ARN')),
     settings: {
       issuer: optionalEnv('TOKEN_ISSUER', `urn:vigil:${config.stage}`),

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -193,6 +194,42 @@ export function dynamoIdentityRepository(
 
     async isAccessTokenDenied(jti) {
       return (await get(`JTI#${jti}`, 'JTI')) !== undefined;
+    },
+
+    async getLockout(email) {
+      const lockedUntil = (await get(`LOCK#${email}`, 'LOCK'))?.lockedUntil;
+      return typeof lockedUntil === 'number' ? lockedUntil : undefined;
+    },
+
+    async recordLoginFailure(email, nowSeconds, lockSeconds) {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: `LOCK#${email}`, sk: 'LOCK' },
+          UpdateExpression: 'ADD failures :one SET #ttl = :ttl, #type = :type',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+          ExpressionAttributeValues: { ':one': 1, ':ttl': nowSeconds + 24 * 3600, ':type': 'login-failures' },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const failures = Number(result.Attributes?.failures ?? 1);
+      const lock = lockSeconds(failures);
+      if (lock > 0) {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: `LOCK#${email}`, sk: 'LOCK' },
+            UpdateExpression: 'SET lockedUntil = :until',
+            ExpressionAttributeValues: { ':until': nowSeconds + lock },
+          }),
+        );
+      }
+    },
+
+    async clearLoginFailures(email) {
+      await client.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `LOCK#${email}`, sk: 'LOCK' } }),
+      );
     },
   };
 }

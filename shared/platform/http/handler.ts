@@ -14,12 +14,14 @@ import {
   ForbiddenError,
   MalformedJsonError,
   PayloadTooLargeError,
+  RateLimitedError,
   RouteNotFoundError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors';
 import { logger, metrics } from '../observability';
+import type { RateLimiter } from '../rate-limit';
 import { apiSecurityHeaders, type CorsConfig, corsHeaders } from './headers';
 import { problemResponse } from './problem';
 import { type RouteDef, routeKey } from './route';
@@ -103,6 +105,8 @@ export interface HttpOptions {
   cors?: CorsConfig;
   /** Powertools Tracer for handler subsegments; omitted where Lambda's active tracing suffices. */
   tracer?: Tracer;
+  /** Per-principal request limit on `principal` routes (`API_RATE_LIMIT_PER_SECOND`, default 10). */
+  limiter?: RateLimiter;
 }
 
 type Event = APIGatewayProxyEventV2 & {
@@ -127,6 +131,7 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
   const byKey = new Map(impls.map((impl) => [impl.key, impl]));
   const cors: CorsConfig = options.cors ?? { allowedOrigins: listEnv('CORS_ALLOWED_ORIGINS') };
   const platformMaxBody = intEnv('MAX_BODY_BYTES', defaultMaxBodyBytes);
+  const perPrincipalPerSecond = intEnv('API_RATE_LIMIT_PER_SECOND', 10);
   const states = new WeakMap<object, State>();
 
   const core = async (event: Event): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -135,6 +140,14 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
     if (!impl || !state) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
     const { route } = impl;
     const principal = route.auth === 'public' ? undefined : authorize(event, route.permission);
+    if (principal && options.limiter) {
+      const decision = await options.limiter.hit(
+        `api:${principal.tenantId}:${principal.id}`,
+        perPrincipalPerSecond,
+        1,
+      );
+      if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
+    }
     const body = parseBody(event, route, route.maxBodyBytes ?? platformMaxBody);
     const issues: FieldIssue[] = [];
     const input = {
