@@ -93,8 +93,9 @@ export const lambdas = [
   {
     id: 'identity-authorizer',
     entry: 'functions/identity/authorizer.ts',
-    description: 'Lambda authorizer: verifies access tokens and attaches tenant, principal and permissions',
-    binds: ['stateTableRead', 'tokenVerification'],
+    description:
+      'Lambda authorizer: verifies access tokens and API keys, attaches tenant, principal and permissions',
+    binds: ['stateTableWrite', 'tokenVerification'],
   },
   {
     id: 'dev-tools',

@@ -2,6 +2,12 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { loadPlatformSecret } from '../../shared/adapters/aws/platform-secret';
 import {
+  createApiKeyRoute,
+  deleteApiKeyRoute,
+  listApiKeysRoute,
+  rotateApiKeyRoute,
+} from '../../shared/api/api-keys';
+import {
   jwksRoute,
   loginRoute,
   logoutRoute,
@@ -10,10 +16,12 @@ import {
   refreshRoute,
   registerRoute,
 } from '../../shared/api/identity';
+import { apiKeyService } from '../../shared/identity/api-keys';
 import { type AuthService, authService, defaultAuthLimits } from '../../shared/identity/auth';
 import commonPasswords from '../../shared/identity/data/common-passwords.json';
 import { passwordPolicy } from '../../shared/identity/password-policy';
 import { scryptHasher } from '../../shared/identity/passwords';
+import type { Principal } from '../../shared/identity/principal';
 import { issueAccessToken } from '../../shared/identity/tokens';
 import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
 import { UnauthorizedError } from '../../shared/platform/errors';
@@ -22,11 +30,30 @@ import { logger } from '../../shared/platform/observability';
 import { tracer } from '../../shared/platform/tracing';
 
 const config = platformConfig();
-const { repo, signer, settings, limiter } = identityDepsFromEnv(tracer);
+const { repo, apiKeys, signer, settings, limiter } = identityDepsFromEnv(tracer);
 const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 const secretId = requireEnv('PLATFORM_SECRET_ARN');
 // Open sign-up is on by default locally and off by default in AWS.
 const openSignup = optionalEnv('OPEN_SIGNUP', config.target === 'local' ? 'true' : 'false') === 'true';
+
+const keys = apiKeyService({
+  repo: apiKeys,
+  now: () => new Date(),
+  onEscalationAttempt: async (principal, requested) => {
+    logger.warn('security event', {
+      securityEvent: {
+        type: 'permission.escalation_attempt',
+        severity: 'high',
+        tenantId: principal.tenantId,
+        details: { principalId: principal.id, requested },
+      },
+    });
+  },
+});
+const caller = (principal: Principal | undefined): Principal => {
+  if (!principal) throw new UnauthorizedError();
+  return principal;
+};
 
 // The pepper comes from Secrets Manager on first use and is cached for the container's life.
 let service: Promise<AuthService> | undefined;
@@ -77,9 +104,27 @@ export const handler = httpHandler(
       return reply(204, undefined);
     }),
     implement(meRoute, async ({ principal }) => {
-      if (!principal) throw new UnauthorizedError();
-      return (await auth()).me(principal.tenantId, principal.id);
+      const who = caller(principal);
+      if (who.type === 'apiKey') {
+        return {
+          id: who.id,
+          type: 'apiKey',
+          tenantId: who.tenantId,
+          roles: [],
+          permissions: [...who.permissions].sort(),
+        };
+      }
+      return (await auth()).me(who.tenantId, who.id);
     }),
+    implement(createApiKeyRoute, async ({ body, principal }) =>
+      reply(201, await keys.create(caller(principal), body)),
+    ),
+    implement(listApiKeysRoute, async ({ principal }) => ({ items: await keys.list(caller(principal)) })),
+    implement(deleteApiKeyRoute, async ({ params, principal }) => {
+      await keys.revoke(caller(principal), params.id);
+      return reply(204, undefined);
+    }),
+    implement(rotateApiKeyRoute, async ({ params, principal }) => keys.rotate(caller(principal), params.id)),
     implement(jwksRoute, async () => ({ keys: [await signer.publicJwk()] })),
     implement(openIdConfigurationRoute, async () => ({
       issuer: settings.issuer,

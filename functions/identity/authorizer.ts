@@ -1,24 +1,37 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
+import { resolveApiKey } from '../../shared/identity/api-keys';
 import { bearerToken, decideAccess } from '../../shared/identity/authorizer';
 import { accessTokenVerifier, type VerifiedAccessToken } from '../../shared/identity/tokens';
 import { taskHandler } from '../../shared/platform/task';
 import { tracer } from '../../shared/platform/tracing';
 
-const { repo, signer, settings } = identityDepsFromEnv(tracer);
+const { repo, apiKeys, signer, settings } = identityDepsFromEnv(tracer);
 // The public key is fetched from KMS once per container and kept: verification is then local.
 let verifier: Promise<(token: string) => Promise<VerifiedAccessToken>> | undefined;
 const verify = async (token: string) => {
   verifier ??= signer.publicJwk().then((jwk) => accessTokenVerifier([jwk], settings));
   return (await verifier)(token);
 };
-const decide = decideAccess({ verify, isDenied: (jti) => repo.isAccessTokenDenied(jti) });
+let sourceIp = '';
+const decide = decideAccess({
+  verify,
+  isDenied: (jti) => repo.isAccessTokenDenied(jti),
+  resolveApiKey: async (presented) => {
+    const now = new Date();
+    const key = await resolveApiKey(apiKeys, presented, now);
+    if (!key) return undefined;
+    await apiKeys.recordUse(key.id, now.toISOString(), sourceIp);
+    return { tenantId: key.tenantId, id: key.id, permissions: key.permissions };
+  },
+});
 
 /** HTTP API Lambda authorizer (simple responses): admits the request and attaches the decision. */
 export const handler = taskHandler(
   async (event) => {
     const request = event as APIGatewayRequestAuthorizerEventV2;
-    const context = await decide(bearerToken(request.headers?.authorization));
+    sourceIp = request.requestContext?.http?.sourceIp ?? '';
+    const context = await decide(bearerToken(request.headers?.authorization, request.headers?.['x-api-key']));
     return { isAuthorized: true, context };
   },
   { tracer },

@@ -103,11 +103,12 @@ export class ApiStack extends Stack {
     });
 
     // The authorizer admits every request and attaches its decision; the handler stack answers a bad
-    // token with a 401 problem document. No result caching, so a revoked token stops at once.
+    // token with a 401 problem document. No result caching, so a revoked token or key stops at once,
+    // and no identity source, so it also runs for `X-API-Key` and for requests with no credentials.
     const authorizer = new HttpLambdaAuthorizer('AccessTokenAuthorizer', fnFor(authorizerFunctionId).fn, {
       authorizerName: `vigil-${config.stage}-access-token`,
       responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.Authorization'],
+      identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
     });
     for (const route of httpRoutes) {

@@ -117,21 +117,20 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
   }
 
   /**
-   * Runs the authorizer like API Gateway: a missing identity source is 401 without invoking it,
+   * Runs the authorizer like API Gateway (no identity source, so it runs for every request):
    * `isAuthorized: false` is 403, and the context lands in `requestContext.authorizer.lambda`.
    */
   async function authorize(
     event: APIGatewayProxyEventV2,
     fnId: string,
   ): Promise<{ status: number; message: string } | undefined> {
-    if (!event.headers.authorization) return { status: 401, message: 'Unauthorized' };
     const handler = await options.handlerFor(fnId);
     const result = (await handler(
       {
         version: '2.0',
         type: 'REQUEST',
         routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.routeKey.replace(' ', '')}`,
-        identitySource: [event.headers.authorization],
+        identitySource: [],
         routeKey: event.routeKey,
         rawPath: event.rawPath,
         rawQueryString: event.rawQueryString,

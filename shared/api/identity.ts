@@ -108,9 +108,10 @@ export const meRoute = defineRoute({
       description: 'Profile',
       schema: z.object({
         id: z.string(),
+        type: z.enum(['user', 'apiKey']),
         tenantId: z.string(),
-        email: z.string(),
-        name: z.string(),
+        email: z.string().optional(),
+        name: z.string().optional(),
         roles: z.array(z.string()),
         permissions: z.array(z.string()),
       }),

@@ -1,4 +1,5 @@
 import type { RouteDef, WsRouteDef } from '../platform/http/route';
+import { apiKeyRoutes } from './api-keys';
 import { devRoutes } from './dev';
 import { identityRoutes } from './identity';
 import { platformRoutes } from './platform';
@@ -8,7 +9,12 @@ import { platformRoutes } from './platform';
  * row (except `target: 'local'` rows), the local gateway dispatches from it, and `openapi.ts` documents
  * it. Contexts contribute their rows here.
  */
-export const httpRoutes: readonly RouteDef[] = [...platformRoutes, ...identityRoutes, ...devRoutes];
+export const httpRoutes: readonly RouteDef[] = [
+  ...platformRoutes,
+  ...identityRoutes,
+  ...apiKeyRoutes,
+  ...devRoutes,
+];
 
 /** The WebSocket API's routes. */
 export const wsRoutes: readonly WsRouteDef[] = [

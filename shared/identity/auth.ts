@@ -207,6 +207,7 @@ export function authService(deps: AuthDeps) {
       if (!user) throw new UnauthorizedError();
       return {
         id: user.id,
+        type: 'user' as const,
         tenantId: user.tenantId,
         email: user.email,
         name: user.name,

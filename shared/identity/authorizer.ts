@@ -13,28 +13,43 @@ export type AuthorizerContext =
       authenticated: 'true';
       tenantId: string;
       principalId: string;
-      principalType: 'user';
+      principalType: 'user' | 'apiKey';
       permissions: string;
-      jti: string;
-      exp: number;
+      jti?: string;
+      exp?: number;
     }
   | { authenticated: 'false'; reason: 'missing_token' | 'invalid_token' | 'revoked_token' };
 
 export interface AuthorizerDeps {
   verify: (token: string) => Promise<VerifiedAccessToken>;
   isDenied: (jti: string) => Promise<boolean>;
+  /** Resolves a `vgl_` API key to its tenant, id and permissions (and records its use). */
+  resolveApiKey?: (
+    key: string,
+  ) => Promise<{ tenantId: string; id: string; permissions: string[] } | undefined>;
 }
 
-/** The bearer token from an `Authorization` header or a `?token=` / subprotocol value. */
-export function bearerToken(authorization: string | undefined): string | undefined {
+/** The credential from `Authorization: Bearer …` (a JWT or a `vgl_` API key) or `X-API-Key`. */
+export function bearerToken(authorization: string | undefined, apiKeyHeader?: string): string | undefined {
   const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(authorization?.trim() ?? '');
-  return match?.[1];
+  return match?.[1] ?? (apiKeyHeader?.startsWith('vgl_') ? apiKeyHeader.trim() : undefined);
 }
 
 export const decideAccess =
   (deps: AuthorizerDeps) =>
   async (token: string | undefined): Promise<AuthorizerContext> => {
     if (!token) return { authenticated: 'false', reason: 'missing_token' };
+    if (token.startsWith('vgl_')) {
+      const key = deps.resolveApiKey ? await deps.resolveApiKey(token) : undefined;
+      if (!key) return { authenticated: 'false', reason: 'invalid_token' };
+      return {
+        authenticated: 'true',
+        tenantId: key.tenantId,
+        principalId: key.id,
+        principalType: 'apiKey',
+        permissions: key.permissions.join(','),
+      };
+    }
     let verified: VerifiedAccessToken;
     try {
       verified = await deps.verify(token);

@@ -17,6 +17,7 @@ export const permissions = [
   'ingest:write',
   'realtime:subscribe',
   'session:own',
+  'apikey:manage',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

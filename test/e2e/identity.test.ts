@@ -148,4 +148,67 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
+
+  it('issues API keys that work as Bearer or X-API-Key, are listed without secrets, and stop when revoked or rotated', async () => {
+    const admin = await register('Tenant K', 'admin@k.test');
+    const created = await post(
+      '/v1/api-keys',
+      { name: 'Splunk forwarder', permissions: ['session:own', 'intel:read'] },
+      admin.accessToken,
+    );
+    const key = await json(created);
+    const asKey = (headers: Record<string, string>) => fetch(`${stack.httpUrl}/v1/me`, { headers });
+
+    const viaBearer = await json(await asKey({ authorization: `Bearer ${key.key}` }));
+    const viaHeader = await asKey({ 'x-api-key': key.key });
+    const listed = await json(
+      await fetch(`${stack.httpUrl}/v1/api-keys`, {
+        headers: { authorization: `Bearer ${admin.accessToken}` },
+      }),
+    );
+    const rotated = await json(await post(`/v1/api-keys/${key.id}/rotate`, {}, admin.accessToken));
+    const oldAfterRotate = await asKey({ authorization: `Bearer ${key.key}` });
+    const newAfterRotate = await asKey({ authorization: `Bearer ${rotated.key}` });
+    const revoke = await fetch(`${stack.httpUrl}/v1/api-keys/${key.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin.accessToken}` },
+    });
+    const afterRevoke = await asKey({ authorization: `Bearer ${rotated.key}` });
+
+    expect(created.status).toBe(201);
+    expect(key.key).toMatch(/^vgl_[A-Za-z0-9]{16}_/);
+    expect(viaBearer).toMatchObject({
+      id: key.id,
+      type: 'apiKey',
+      tenantId: admin.tenantId,
+      permissions: ['intel:read', 'session:own'],
+    });
+    expect(viaHeader.status).toBe(200);
+    expect(listed.items).toHaveLength(1);
+    expect(JSON.stringify(listed)).not.toMatch(/vgl_|secretHash/);
+    expect(listed.items[0].lastUsedAt).toBeTruthy();
+    expect(oldAfterRotate.status).toBe(401);
+    expect(newAfterRotate.status).toBe(200);
+    expect(revoke.status).toBe(204);
+    expect(afterRevoke.status).toBe(401);
+  });
+
+  it('refuses a key from another tenant on that tenant’s key routes, and keys cannot manage keys they lack', async () => {
+    const a = await register('Tenant L', 'admin@l.test');
+    const b = await register('Tenant M', 'admin@m.test');
+    const keyOfA = await json(
+      await post('/v1/api-keys', { name: 'a', permissions: ['intel:read'] }, a.accessToken),
+    );
+
+    const deleteFromB = await fetch(`${stack.httpUrl}/v1/api-keys/${keyOfA.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${b.accessToken}` },
+    });
+    const keyListsKeys = await fetch(`${stack.httpUrl}/v1/api-keys`, {
+      headers: { authorization: `Bearer ${keyOfA.key}` },
+    });
+
+    expect(deleteFromB.status).toBe(404);
+    expect(keyListsKeys.status).toBe(403);
+  });
 });

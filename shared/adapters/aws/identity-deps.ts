@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { optionalEnv, platformConfig, requireEnv } from '../../platform/config';
 import { stateTable } from '../../platform/tables';
+import { dynamoApiKeyRepository } from './api-key-repository';
 import { createDocumentClient } from './dynamodb';
 import { dynamoIdentityRepository } from './identity-repository';
 import { kmsTokenSigner } from './kms-token-signer';
@@ -18,6 +19,7 @@ export function identityDepsFromEnv(tracer: Tracer) {
   const table = requireEnv(stateTable.envVar);
   return {
     repo: dynamoIdentityRepository(documents, table),
+    apiKeys: dynamoApiKeyRepository(documents, table),
     limiter: dynamoRateLimiter(documents, table),
     signer: kmsTokenSigner(tracer.captureAWSv3Client(new KMSClient({})), requireEnv('JWT_SIGNING_KEY_ARN')),
     settings: {
