@@ -15,12 +15,14 @@ import {
   openIdConfigurationRoute,
   refreshRoute,
   registerRoute,
+  rolesRoute,
 } from '../../shared/api/identity';
 import { apiKeyService } from '../../shared/identity/api-keys';
 import { type AuthService, authService, defaultAuthLimits } from '../../shared/identity/auth';
 import commonPasswords from '../../shared/identity/data/common-passwords.json';
 import { passwordPolicy } from '../../shared/identity/password-policy';
 import { scryptHasher } from '../../shared/identity/passwords';
+import { rolePermissions } from '../../shared/identity/permissions';
 import type { Principal } from '../../shared/identity/principal';
 import { issueAccessToken } from '../../shared/identity/tokens';
 import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
@@ -125,6 +127,9 @@ export const handler = httpHandler(
       return reply(204, undefined);
     }),
     implement(rotateApiKeyRoute, async ({ params, principal }) => keys.rotate(caller(principal), params.id)),
+    implement(rolesRoute, async () => ({
+      items: Object.entries(rolePermissions).map(([role, granted]) => ({ role, permissions: [...granted] })),
+    })),
     implement(jwksRoute, async () => ({ keys: [await signer.publicJwk()] })),
     implement(openIdConfigurationRoute, async () => ({
       issuer: settings.issuer,

@@ -145,7 +145,25 @@ export const openIdConfigurationRoute = defineRoute({
   responses: { 200: { description: 'Issuer metadata', schema: z.record(z.string(), z.unknown()) } },
 });
 
+export const rolesRoute = defineRoute({
+  operationId: 'listRoles',
+  method: 'GET',
+  path: '/v1/roles',
+  fn: 'identity-auth',
+  auth: 'principal',
+  permission: 'session:own',
+  summary: 'Built-in roles and the permissions each grants',
+  tags: ['auth'],
+  responses: {
+    200: {
+      description: 'Roles',
+      schema: z.object({ items: z.array(z.object({ role: z.string(), permissions: z.array(z.string()) })) }),
+    },
+  },
+});
+
 export const identityRoutes = [
+  rolesRoute,
   registerRoute,
   loginRoute,
   refreshRoute,

@@ -45,6 +45,10 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
     expect(meB.tenantId).toBe(b.tenantId);
     expect(meA.tenantId).not.toBe(meB.tenantId);
     expect(meA.permissions).toContain('user:manage');
+    const roles = await json(
+      await fetch(`${stack.httpUrl}/v1/roles`, { headers: { authorization: `Bearer ${a.accessToken}` } }),
+    );
+    expect(roles.items.map((r: { role: string }) => r.role)).toEqual(['admin', 'analyst', 'viewer']);
   });
 
   it('refuses weak passwords and a second account for the same email', async () => {
