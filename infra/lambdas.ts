@@ -7,6 +7,7 @@ export type Bind =
   | 'stateTableRead'
   | 'stateTableWrite'
   | 'auditTableWrite'
+  | 'auditTableRead'
   | 'eventBus'
   | 'wsManagement'
   | 'platformSecret'
@@ -88,7 +89,7 @@ export const lambdas = [
     entry: 'functions/identity/auth.ts',
     description: 'Sign-up, login, refresh rotation, logout, profile, JWKS',
     memoryMb: 1024,
-    binds: ['stateTableWrite', 'platformSecret', 'tokenSigning'],
+    binds: ['stateTableWrite', 'auditTableWrite', 'platformSecret', 'tokenSigning'],
   },
   {
     id: 'identity-authorizer',
@@ -96,6 +97,12 @@ export const lambdas = [
     description:
       'Lambda authorizer: verifies access tokens and API keys, attaches tenant, principal and permissions',
     binds: ['stateTableWrite', 'tokenVerification'],
+  },
+  {
+    id: 'audit-api',
+    entry: 'functions/audit/api.ts',
+    description: 'GET /v1/audit: query the audit trail and verify its hash chain',
+    binds: ['auditTableRead'],
   },
   {
     id: 'dev-tools',

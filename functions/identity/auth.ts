@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { dynamoAuditLog } from '../../shared/adapters/aws/audit-store';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { loadPlatformSecret } from '../../shared/adapters/aws/platform-secret';
 import {
@@ -29,10 +30,16 @@ import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/pl
 import { UnauthorizedError } from '../../shared/platform/errors';
 import { httpHandler, implement, reply } from '../../shared/platform/http/handler';
 import { logger } from '../../shared/platform/observability';
+import { auditTable } from '../../shared/platform/tables';
 import { tracer } from '../../shared/platform/tracing';
 
 const config = platformConfig();
-const { repo, apiKeys, signer, settings, limiter } = identityDepsFromEnv(tracer);
+const { repo, apiKeys, signer, settings, limiter, documents, table } = identityDepsFromEnv(tracer);
+const audit = dynamoAuditLog(documents, {
+  stateTable: table,
+  auditTable: requireEnv(auditTable.envVar),
+  retentionDays: intEnv('AUDIT_RETENTION_DAYS', 90),
+});
 const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 const secretId = requireEnv('PLATFORM_SECRET_ARN');
 // Open sign-up is on by default locally and off by default in AWS.
@@ -40,6 +47,7 @@ const openSignup = optionalEnv('OPEN_SIGNUP', config.target === 'local' ? 'true'
 
 const keys = apiKeyService({
   repo: apiKeys,
+  audit,
   now: () => new Date(),
   onEscalationAttempt: async (principal, requested) => {
     logger.warn('security event', {
@@ -72,6 +80,7 @@ const auth = (): Promise<AuthService> => {
           logger.warn('security event', { securityEvent: event });
         },
       },
+      audit,
       openSignup,
       limiter,
       limits: {
@@ -92,17 +101,23 @@ export const handler = httpHandler(
     implement(registerRoute, async ({ body, sourceIp }) =>
       reply(201, await (await auth()).register(body, { ip: sourceIp })),
     ),
-    implement(loginRoute, async ({ body, sourceIp }) => (await auth()).login(body, { ip: sourceIp })),
+    implement(loginRoute, async ({ body, sourceIp, userAgent }) =>
+      (await auth()).login(body, { ip: sourceIp, userAgent }),
+    ),
     implement(refreshRoute, async ({ body, sourceIp }) =>
       (await auth()).refresh(body.refreshToken, { ip: sourceIp }),
     ),
-    implement(logoutRoute, async ({ body, principal }) => {
+    implement(logoutRoute, async ({ body, principal, sourceIp, userAgent }) => {
       if (!principal?.token) throw new UnauthorizedError();
-      await (await auth()).logout({
-        tenantId: principal.tenantId,
-        ...principal.token,
-        refreshToken: body?.refreshToken,
-      });
+      await (await auth()).logout(
+        {
+          tenantId: principal.tenantId,
+          userId: principal.id,
+          ...principal.token,
+          refreshToken: body?.refreshToken,
+        },
+        { ip: sourceIp, userAgent },
+      );
       return reply(204, undefined);
     }),
     implement(meRoute, async ({ principal }) => {

@@ -234,6 +234,9 @@ export function applyBinds(fn: VigilFunction, binds: readonly Bind[], targets: B
       case 'stateTableWrite':
         fn.bindTable(targets.stateTable, 'STATE_TABLE_NAME', 'write');
         break;
+      case 'auditTableRead':
+        fn.bindTable(targets.auditTable, 'AUDIT_TABLE_NAME', 'read');
+        break;
       case 'auditTableWrite':
         fn.bindAuditTable(targets.auditTable, 'AUDIT_TABLE_NAME', targets.dataKey);
         break;

@@ -1,5 +1,6 @@
 import type { RouteDef, WsRouteDef } from '../platform/http/route';
 import { apiKeyRoutes } from './api-keys';
+import { auditRoutes } from './audit';
 import { devRoutes } from './dev';
 import { identityRoutes } from './identity';
 import { platformRoutes } from './platform';
@@ -13,6 +14,7 @@ export const httpRoutes: readonly RouteDef[] = [
   ...platformRoutes,
   ...identityRoutes,
   ...apiKeyRoutes,
+  ...auditRoutes,
   ...devRoutes,
 ];
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuditEventInput, AuditLog } from '../audit/chain';
 import { ForbiddenError, NotFoundError } from '../platform/errors';
 import { permissions as allPermissions, type Permission } from './permissions';
 import type { Principal } from './principal';
@@ -52,11 +53,28 @@ function view(record: ApiKeyRecord): ApiKeyView {
 
 export interface ApiKeyDeps {
   repo: ApiKeyRepository;
+  audit: AuditLog;
   now: () => Date;
   onEscalationAttempt: (principal: Principal, requested: string[]) => Promise<void>;
 }
 
 export function apiKeyService(deps: ApiKeyDeps) {
+  const record = (
+    principal: Principal,
+    action: string,
+    resourceId: string,
+    outcome: AuditEventInput['outcome'],
+    details?: Record<string, unknown>,
+  ) =>
+    deps.audit.append({
+      tenantId: principal.tenantId,
+      actor: { type: principal.type, id: principal.id },
+      action,
+      resourceType: 'api-key',
+      resourceId,
+      outcome,
+      details,
+    });
   return {
     async create(
       principal: Principal,
@@ -65,6 +83,7 @@ export function apiKeyService(deps: ApiKeyDeps) {
       const beyond = input.permissions.filter((p) => !principal.permissions.has(p));
       if (beyond.length > 0) {
         await deps.onEscalationAttempt(principal, beyond);
+        await record(principal, 'permission.escalation_attempt', 'new', 'denied', { requested: beyond });
         throw new ForbiddenError(
           `You cannot grant permissions you do not hold: ${beyond.join(', ')}.`,
           'permission_escalation',
@@ -72,7 +91,7 @@ export function apiKeyService(deps: ApiKeyDeps) {
       }
       const id = randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
       const secret = newSecret();
-      const record: ApiKeyRecord = {
+      const stored: ApiKeyRecord = {
         id,
         tenantId: principal.tenantId,
         name: input.name,
@@ -82,8 +101,12 @@ export function apiKeyService(deps: ApiKeyDeps) {
         createdBy: principal.id,
         ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}),
       };
-      await deps.repo.putApiKey(record);
-      return { ...view(record), key: `vgl_${id}_${secret}` };
+      await deps.repo.putApiKey(stored);
+      await record(principal, 'apikey.create', id, 'success', {
+        name: input.name,
+        permissions: stored.permissions,
+      });
+      return { ...view(stored), key: `vgl_${id}_${secret}` };
     },
 
     async list(principal: Principal): Promise<ApiKeyView[]> {
@@ -91,8 +114,10 @@ export function apiKeyService(deps: ApiKeyDeps) {
     },
 
     async revoke(principal: Principal, id: string): Promise<void> {
-      if (!(await deps.repo.deleteApiKey(principal.tenantId, id)))
+      if (!(await deps.repo.deleteApiKey(principal.tenantId, id))) {
         throw new NotFoundError('No such API key.', 'api_key_not_found');
+      }
+      await record(principal, 'apikey.revoke', id, 'success');
     },
 
     async rotate(principal: Principal, id: string) {
@@ -100,9 +125,10 @@ export function apiKeyService(deps: ApiKeyDeps) {
       if (!(await deps.repo.replaceSecret(principal.tenantId, id, hashSecret(secret)))) {
         throw new NotFoundError('No such API key.', 'api_key_not_found');
       }
-      const record = await deps.repo.getApiKey(id);
-      if (!record) throw new NotFoundError('No such API key.', 'api_key_not_found');
-      return { ...view(record), key: `vgl_${id}_${secret}` };
+      const rotated = await deps.repo.getApiKey(id);
+      if (!rotated) throw new NotFoundError('No such API key.', 'api_key_not_found');
+      await record(principal, 'apikey.rotate', id, 'success');
+      return { ...view(rotated), key: `vgl_${id}_${secret}` };
     },
   };
 }

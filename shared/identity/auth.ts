@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/chain';
 import { ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../platform/errors';
 import type { RateLimiter } from '../platform/rate-limit';
 import type { PasswordHasher } from './passwords';
@@ -20,6 +21,7 @@ export interface AuthDeps {
   issueAccessToken: (claims: AccessClaims) => Promise<IssuedToken>;
   accessTokenTtlSeconds: number;
   securityEvents: SecurityEvents;
+  audit: AuditLog;
   openSignup: boolean;
   limiter: RateLimiter;
   limits: AuthLimits;
@@ -43,6 +45,7 @@ export function lockoutSeconds(failures: number): number {
 /** Who is asking, for per-IP limits and security events. */
 export interface RequestOrigin {
   ip: string;
+  userAgent?: string;
 }
 
 export interface TokenPair {
@@ -136,6 +139,17 @@ export function authService(deps: AuthDeps) {
         }
         throw error;
       }
+      await deps.audit.append({
+        tenantId,
+        actor: { type: 'user', id: admin.id },
+        action: 'auth.register',
+        resourceType: 'tenant',
+        resourceId: tenantId,
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { tenantName: input.tenantName },
+      });
       return { tenantId, userId: admin.id, ...(await issuePair(admin, randomUUID(), ['pwd'])) };
     },
 
@@ -150,7 +164,18 @@ export function authService(deps: AuthDeps) {
         throw loginFailed();
       }
       const ok = await deps.hasher.verify(input.password, user.passwordHash);
+      const loginAudit = (outcome: 'success' | 'failure') =>
+        deps.audit.append({
+          tenantId: user.tenantId,
+          actor: { type: 'user', id: user.id },
+          action: 'auth.login',
+          resourceType: 'session',
+          outcome,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+        });
       if (!ok || user.status !== 'active') {
+        await loginAudit('failure');
         await deps.repo.recordLoginFailure(input.email, nowSeconds(), lockoutSeconds);
         if (ok === false && ((await deps.repo.getLockout(input.email)) ?? 0) > nowSeconds()) {
           await deps.securityEvents.record({
@@ -163,6 +188,7 @@ export function authService(deps: AuthDeps) {
         throw loginFailed();
       }
       await deps.repo.clearLoginFailures(input.email);
+      await loginAudit('success');
       return issuePair(user, randomUUID(), ['pwd']);
     },
 
@@ -178,6 +204,17 @@ export function authService(deps: AuthDeps) {
           tenantId: record.tenantId,
           details: { userId: record.userId, familyId: record.familyId },
         });
+        await deps.audit.append({
+          tenantId: record.tenantId,
+          actor: { type: 'anonymous', id: origin.ip },
+          action: 'auth.refresh_token_reuse',
+          resourceType: 'session',
+          resourceId: record.familyId,
+          outcome: 'denied',
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { userId: record.userId, severity: 'high' },
+        });
         return invalidRefresh();
       };
       if (record.rotatedAt) throw await reuse();
@@ -188,13 +225,20 @@ export function authService(deps: AuthDeps) {
       return issuePair(user, record.familyId, ['pwd']);
     },
 
-    async logout(input: {
-      tenantId: string;
-      jti: string;
-      exp: number;
-      refreshToken?: string;
-    }): Promise<void> {
+    async logout(
+      input: { tenantId: string; userId: string; jti: string; exp: number; refreshToken?: string },
+      origin: RequestOrigin,
+    ): Promise<void> {
       await deps.repo.denyAccessToken(input.jti, input.exp);
+      await deps.audit.append({
+        tenantId: input.tenantId,
+        actor: { type: 'user', id: input.userId },
+        action: 'auth.logout',
+        resourceType: 'session',
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
       if (!input.refreshToken) return;
       const record = await deps.repo.getRefreshToken(hashRefreshToken(input.refreshToken));
       if (record && record.tenantId === input.tenantId) {

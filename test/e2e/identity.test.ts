@@ -215,4 +215,57 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
     expect(deleteFromB.status).toBe(404);
     expect(keyListsKeys.status).toBe(403);
   });
+
+  it('audits sign-up, logins and key changes per tenant, and verification finds an edited event', async () => {
+    const admin = await register('Tenant Audit', 'admin@audit.test');
+    await post('/v1/auth/login', { email: 'admin@audit.test', password: 'not the password at all' });
+    await post('/v1/auth/login', { email: 'admin@audit.test', password: 'correct horse battery staple' });
+    await post('/v1/api-keys', { name: 'forwarder', permissions: ['intel:read'] }, admin.accessToken);
+    const other = await register('Tenant Other', 'admin@other.test');
+    const get = (path: string, token: string) =>
+      fetch(`${stack.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({
+        status: r.status,
+        body: await json(r),
+      }));
+
+    const trail = await get('/v1/audit', admin.accessToken);
+    const logins = await get('/v1/audit?action=auth.login', admin.accessToken);
+    const intact = await get('/v1/audit/verify', admin.accessToken);
+    const crossTenant = await get(`/v1/audit/${trail.body.items[0].id}`, other.accessToken);
+
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { DynamoDBDocumentClient, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const ddb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: stack.dynamodbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      }),
+    );
+    await ddb.send(
+      new UpdateCommand({
+        TableName: 'vigil-local-audit',
+        Key: { pk: `T#${admin.tenantId}`, sk: 'EVT#000000000002' },
+        UpdateExpression: 'SET outcome = :o',
+        ExpressionAttributeValues: { ':o': 'success' },
+      }),
+    );
+    const broken = await get('/v1/audit/verify', admin.accessToken);
+
+    expect(trail.body.items.map((e: Json) => e.action)).toEqual([
+      'apikey.create',
+      'auth.login',
+      'auth.login',
+      'auth.register',
+    ]);
+    expect(trail.body.items.every((e: Json) => e.tenantId === admin.tenantId)).toBe(true);
+    expect(logins.body.items.map((e: Json) => e.outcome)).toEqual(['success', 'failure']);
+    expect(intact.body).toEqual({ verified: 4, intact: true });
+    expect(crossTenant.status).toBe(404);
+    expect(broken.body).toMatchObject({
+      intact: false,
+      verified: 1,
+      firstBreak: { seq: 2, reason: 'hash_mismatch' },
+    });
+  });
 });

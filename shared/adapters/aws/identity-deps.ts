@@ -18,6 +18,8 @@ export function identityDepsFromEnv(tracer: Tracer) {
   const documents = createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
   const table = requireEnv(stateTable.envVar);
   return {
+    documents,
+    table,
     repo: dynamoIdentityRepository(documents, table),
     apiKeys: dynamoApiKeyRepository(documents, table),
     limiter: dynamoRateLimiter(documents, table),

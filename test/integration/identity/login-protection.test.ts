@@ -23,6 +23,7 @@ describe('login protection', () => {
       issueAccessToken: async () => ({ token: 'access', jti: 'jti', expiresAt: 0 }),
       accessTokenTtlSeconds: 900,
       securityEvents: { record: async (event) => void events.push(event.type) },
+      audit: { append: async (event) => ({ ...event, id: 'evt', time: '', seq: 0, prevHash: '', hash: '' }) },
       openSignup: true,
       limiter,
       limits: { perAccountPerMinute: 5, perIpPerMinute: 20 },

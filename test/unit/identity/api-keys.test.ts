@@ -26,6 +26,21 @@ function memoryRepo(): ApiKeyRepository {
   };
 }
 
+const noAudit = {
+  append: async () => ({
+    id: 'e',
+    tenantId: 't',
+    time: '',
+    seq: 0,
+    prevHash: '',
+    hash: '',
+    actor: { type: 'system' as const, id: 's' },
+    action: 'a',
+    resourceType: 'r',
+    outcome: 'success' as const,
+  }),
+};
+
 const analyst: Principal = {
   tenantId: 't1',
   id: 'u1',
@@ -38,6 +53,7 @@ describe('API keys', () => {
     const attempts: string[][] = [];
     const service = apiKeyService({
       repo: memoryRepo(),
+      audit: noAudit,
       now: () => new Date(),
       onEscalationAttempt: async (_p, r) => void attempts.push(r),
     });
@@ -52,6 +68,7 @@ describe('API keys', () => {
     const repo = memoryRepo();
     const service = apiKeyService({
       repo,
+      audit: noAudit,
       now: () => new Date('2026-11-22T18:00:00Z'),
       onEscalationAttempt: async () => undefined,
     });
