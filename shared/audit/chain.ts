@@ -55,30 +55,29 @@ export interface ChainBreak {
   reason: 'hash_mismatch' | 'previous_hash_mismatch' | 'missing_event';
 }
 
-/** Walks events in sequence order and reports the first broken link, if any. */
-export function verifyChain(events: readonly AuditEvent[]): { verified: number; firstBreak?: ChainBreak } {
+/**
+ * Checks events one at a time, in sequence order, against the chain so far; returns the first broken
+ * link it meets. Incremental, so a long trail can be verified page by page.
+ */
+export function chainVerifier() {
   let prevHash = genesisHash;
-  let expectedSeq = 1;
-  for (const event of events) {
-    if (event.seq !== expectedSeq)
-      return { verified: expectedSeq - 1, firstBreak: { seq: expectedSeq, reason: 'missing_event' } };
-    const { hash, ...rest } = event;
-    if (event.prevHash !== prevHash) {
-      return {
-        verified: expectedSeq - 1,
-        firstBreak: { seq: event.seq, id: event.id, reason: 'previous_hash_mismatch' },
-      };
-    }
-    if (hashEvent(rest) !== hash) {
-      return {
-        verified: expectedSeq - 1,
-        firstBreak: { seq: event.seq, id: event.id, reason: 'hash_mismatch' },
-      };
-    }
-    prevHash = hash;
-    expectedSeq += 1;
-  }
-  return { verified: events.length };
+  let expected = 1;
+  return {
+    /** How many events verified so far. */
+    get verified(): number {
+      return expected - 1;
+    },
+    check(event: AuditEvent): ChainBreak | undefined {
+      const { hash, ...rest } = event;
+      const broken = (reason: ChainBreak['reason']) => ({ seq: expected, id: event.id, reason });
+      if (event.seq !== expected) return broken('missing_event');
+      if (event.prevHash !== prevHash) return broken('previous_hash_mismatch');
+      if (hashEvent(rest) !== hash) return broken('hash_mismatch');
+      prevHash = hash;
+      expected += 1;
+      return undefined;
+    },
+  };
 }
 
 export interface AuditLog {

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../platform/errors';
-import { type AuditEvent, type AuditReader, type ChainBreak, genesisHash, hashEvent } from './chain';
+import { type AuditEvent, type AuditReader, type ChainBreak, chainVerifier } from './chain';
 
 /**
  * Reading the audit trail: filtered, newest first, with an opaque cursor; one event by id; and
@@ -54,26 +54,16 @@ export function auditQueries(reader: AuditReader) {
     },
 
     async verify(tenantId: string): Promise<{ verified: number; intact: boolean; firstBreak?: ChainBreak }> {
-      let prevHash = genesisHash;
-      let expected = 1;
+      const chain = chainVerifier();
       let after: number | undefined;
       for (;;) {
         const page = await reader.page(tenantId, { afterSeq: after, limit: pageSize });
         for (const event of page) {
-          const { hash, ...rest } = event;
-          const fail = (reason: ChainBreak['reason']) => ({
-            verified: expected - 1,
-            intact: false,
-            firstBreak: { seq: expected, id: event.id, reason },
-          });
-          if (event.seq !== expected) return fail('missing_event');
-          if (event.prevHash !== prevHash) return fail('previous_hash_mismatch');
-          if (hashEvent(rest) !== hash) return fail('hash_mismatch');
-          prevHash = hash;
-          expected += 1;
+          const firstBreak = chain.check(event);
+          if (firstBreak) return { verified: chain.verified, intact: false, firstBreak };
           after = event.seq;
         }
-        if (page.length < pageSize) return { verified: expected - 1, intact: true };
+        if (page.length < pageSize) return { verified: chain.verified, intact: true };
       }
     },
   };
