@@ -2,17 +2,13 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { resolveApiKey } from '../../shared/identity/api-keys';
 import { bearerToken, decideAccess } from '../../shared/identity/authorizer';
-import { accessTokenVerifier, type VerifiedAccessToken } from '../../shared/identity/tokens';
+import { cachedAccessTokenVerifier } from '../../shared/identity/tokens';
 import { taskHandler } from '../../shared/platform/task';
 import { tracer } from '../../shared/platform/tracing';
 
 const { repo, apiKeys, signer, settings } = identityDepsFromEnv(tracer);
 // The public key is fetched from KMS once per container and kept: verification is then local.
-let verifier: Promise<(token: string) => Promise<VerifiedAccessToken>> | undefined;
-const verify = async (token: string) => {
-  verifier ??= signer.publicJwk().then((jwk) => accessTokenVerifier([jwk], settings));
-  return (await verifier)(token);
-};
+const verify = cachedAccessTokenVerifier(signer, settings);
 let sourceIp = '';
 const decide = decideAccess({
   verify,

@@ -1,30 +1,20 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoConnectionRegistry } from '../../shared/adapters/aws/connection-registry';
-import { createDocumentClient } from '../../shared/adapters/aws/dynamodb';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { decideAccess } from '../../shared/identity/authorizer';
-import { accessTokenVerifier, type VerifiedAccessToken } from '../../shared/identity/tokens';
-import { optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
+import { cachedAccessTokenVerifier } from '../../shared/identity/tokens';
+import { optionalEnv, platformConfig } from '../../shared/platform/config';
 import { UnauthorizedError } from '../../shared/platform/errors';
-import { stateTable } from '../../shared/platform/tables';
 import { tracer } from '../../shared/platform/tracing';
 import { wsHandler } from '../../shared/platform/ws';
 import { connect } from '../../shared/realtime/connections';
 import { connectToken } from '../../shared/realtime/identity';
 
 const config = platformConfig();
-const { repo, signer, settings } = identityDepsFromEnv(tracer);
-const registry = dynamoConnectionRegistry(
-  createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))),
-  requireEnv(stateTable.envVar),
-);
+const { repo, signer, settings, documents, table } = identityDepsFromEnv(tracer);
+const registry = dynamoConnectionRegistry(documents, table);
 const open = connect({ registry, now: Date.now });
-let verifier: Promise<(token: string) => Promise<VerifiedAccessToken>> | undefined;
 const decide = decideAccess({
-  verify: async (token) => {
-    verifier ??= signer.publicJwk().then((jwk) => accessTokenVerifier([jwk], settings));
-    return (await verifier)(token);
-  },
+  verify: cachedAccessTokenVerifier(signer, settings),
   isDenied: (jti) => repo.isAccessTokenDenied(jti),
 });
 // The local target also admits clients that offer no token at all, as the demo tenant, so the

@@ -86,6 +86,27 @@ export function accessTokenVerifier(
   };
 }
 
+/**
+ * A verifier that fetches the signer's public key once (KMS `GetPublicKey` in AWS) and then verifies
+ * locally; a failed fetch is retried on the next call.
+ */
+export function cachedAccessTokenVerifier(
+  signer: Pick<TokenSigner, 'publicJwk'>,
+  settings: Pick<TokenSettings, 'issuer' | 'audience'>,
+): (token: string) => Promise<VerifiedAccessToken> {
+  let verifier: Promise<(token: string) => Promise<VerifiedAccessToken>> | undefined;
+  return async (token) => {
+    verifier ??= signer
+      .publicJwk()
+      .then((jwk) => accessTokenVerifier([jwk], settings))
+      .catch((error) => {
+        verifier = undefined;
+        throw error;
+      });
+    return (await verifier)(token);
+  };
+}
+
 /** Converts a DER-encoded ECDSA signature (what KMS returns) to the JOSE r || s form. */
 export function derToJose(der: Uint8Array, size = 32): Uint8Array {
   let offset = 2;
