@@ -102,7 +102,7 @@ export const lambdas = [
     id: 'audit-api',
     entry: 'functions/audit/api.ts',
     description: 'GET /v1/audit: query the audit trail and verify its hash chain',
-    binds: ['auditTableRead'],
+    binds: ['auditTableRead', 'auditTableWrite', 'stateTableWrite'],
   },
   {
     id: 'dev-tools',

@@ -1,21 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoAuditReader } from '../../shared/adapters/aws/audit-store';
+import { dynamoAuditLog, dynamoAuditReader } from '../../shared/adapters/aws/audit-store';
 import { createDocumentClient } from '../../shared/adapters/aws/dynamodb';
 import { getAuditRoute, listAuditRoute, verifyAuditRoute } from '../../shared/api/audit';
 import { auditQueries } from '../../shared/audit/queries';
 import type { Principal } from '../../shared/identity/principal';
-import { requireEnv } from '../../shared/platform/config';
+import { intEnv, requireEnv } from '../../shared/platform/config';
 import { UnauthorizedError } from '../../shared/platform/errors';
 import { httpHandler, implement } from '../../shared/platform/http/handler';
-import { auditTable } from '../../shared/platform/tables';
+import { auditTable, stateTable } from '../../shared/platform/tables';
 import { tracer } from '../../shared/platform/tracing';
 
-const queries = auditQueries(
-  dynamoAuditReader(
-    createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))),
-    requireEnv(auditTable.envVar),
-  ),
-);
+const documents = createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
+const queries = auditQueries(dynamoAuditReader(documents, requireEnv(auditTable.envVar)));
+// Refused requests (403) are themselves audited.
+const audit = dynamoAuditLog(documents, {
+  stateTable: requireEnv(stateTable.envVar),
+  auditTable: requireEnv(auditTable.envVar),
+  retentionDays: intEnv('AUDIT_RETENTION_DAYS', 90),
+});
 const tenantOf = (principal: Principal | undefined) => {
   if (!principal) throw new UnauthorizedError();
   return principal.tenantId;
@@ -37,5 +39,5 @@ export const handler = httpHandler(
     implement(verifyAuditRoute, async ({ principal }) => queries.verify(tenantOf(principal))),
     implement(getAuditRoute, async ({ params, principal }) => queries.get(tenantOf(principal), params.id)),
   ],
-  { tracer },
+  { tracer, audit },
 );

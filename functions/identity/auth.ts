@@ -156,5 +156,5 @@ export const handler = httpHandler(
       subject_types_supported: ['public'],
     })),
   ],
-  { tracer, limiter },
+  { tracer, limiter, audit },
 );

@@ -212,8 +212,22 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
       headers: { authorization: `Bearer ${keyOfA.key}` },
     });
 
+    const trail = await json(
+      await fetch(`${stack.httpUrl}/v1/audit?action=permission.denied`, {
+        headers: { authorization: `Bearer ${a.accessToken}` },
+      }),
+    );
+
     expect(deleteFromB.status).toBe(404);
     expect(keyListsKeys.status).toBe(403);
+    expect(trail.items).toEqual([
+      expect.objectContaining({
+        action: 'permission.denied',
+        outcome: 'denied',
+        actor: { type: 'apiKey', id: keyOfA.id },
+        resourceId: 'GET /v1/api-keys',
+      }),
+    ]);
   });
 
   it('audits sign-up, logins and key changes per tenant, and verification finds an edited event', async () => {

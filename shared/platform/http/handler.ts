@@ -6,6 +6,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
+import type { AuditLog } from '../../audit/chain';
 import type { Permission } from '../../identity/permissions';
 import type { Principal } from '../../identity/principal';
 import { intEnv, listEnv } from '../config';
@@ -107,6 +108,8 @@ export interface HttpOptions {
   tracer?: Tracer;
   /** Per-principal request limit on `principal` routes (`API_RATE_LIMIT_PER_SECOND`, default 10). */
   limiter?: RateLimiter;
+  /** Where refused requests (403) are recorded as `permission.denied` audit events. */
+  audit?: AuditLog;
 }
 
 type Event = APIGatewayProxyEventV2 & {
@@ -139,7 +142,24 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
     const impl = state?.route;
     if (!impl || !state) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
     const { route } = impl;
-    const principal = route.auth === 'public' ? undefined : authorize(event, route.permission);
+    const principal = route.auth === 'public' ? undefined : authenticate(event);
+    if (principal && route.permission && !principal.permissions.has(route.permission)) {
+      await options.audit?.append({
+        tenantId: principal.tenantId,
+        actor: { type: principal.type, id: principal.id },
+        action: 'permission.denied',
+        resourceType: 'route',
+        resourceId: routeKey(route),
+        outcome: 'denied',
+        ip: event.requestContext.http.sourceIp,
+        userAgent: event.requestContext.http.userAgent,
+        details: { permission: route.permission },
+      });
+      throw new ForbiddenError(
+        `This action needs the '${route.permission}' permission.`,
+        'permission_denied',
+      );
+    }
     if (principal && options.limiter) {
       const decision = await options.limiter.hit(
         `api:${principal.tenantId}:${principal.id}`,
@@ -293,11 +313,11 @@ const rejectedContext = z.object({
 });
 
 /**
- * Reads the principal the authorizer attached and enforces the route's permission. The authorizer
+ * Reads the principal the authorizer attached (the route's permission is checked by the caller). The authorizer
  * admits every request and says `authenticated: 'false'` with a reason for a bad token, so the caller
  * gets a 401 problem document here rather than API Gateway's bare 403.
  */
-function authorize(event: Event, permission: Permission | null): Principal {
+function authenticate(event: Event): Principal {
   const context = event.requestContext.authorizer?.lambda;
   const parsed = authorizerContext.safeParse(context);
   if (!parsed.success) {
@@ -317,8 +337,5 @@ function authorize(event: Event, permission: Permission | null): Principal {
     permissions: new Set(parsed.data.permissions.split(',').filter(Boolean) as Permission[]),
     ...(jti && exp ? { token: { jti, exp } } : {}),
   };
-  if (permission && !principal.permissions.has(permission)) {
-    throw new ForbiddenError(`This action needs the '${permission}' permission.`, 'permission_denied');
-  }
   return principal;
 }
