@@ -24,6 +24,8 @@ const lambdaEnv: Record<string, string> = {
   WS_MANAGEMENT_ENDPOINT: 'https://example.execute-api.us-east-1.amazonaws.com/bench',
   PLATFORM_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   JWT_SIGNING_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/bench',
+  AWS_ENDPOINT_URL_SESV2: 'http://127.0.0.1:1',
+  EMAIL_FROM: 'bench@example.com',
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -27,6 +27,7 @@ export async function benchTokenVerification(iterations = 5_000) {
     tid: 't1',
     roles: ['analyst'],
     amr: ['pwd'],
+    sv: 0,
   });
   const verify = accessTokenVerifier([await signer.publicJwk()], settings);
   for (let i = 0; i < 200; i += 1) await verify(token);

@@ -12,6 +12,7 @@ export type Bind =
   | 'wsManagement'
   | 'platformSecret'
   | 'tokenSigning'
+  | 'email'
   | 'tokenVerification';
 
 export interface LambdaDef {
@@ -89,7 +90,7 @@ export const lambdas = [
     entry: 'functions/identity/auth.ts',
     description: 'Sign-up, login, refresh rotation, logout, profile, JWKS',
     memoryMb: 1024,
-    binds: ['stateTableWrite', 'auditTableWrite', 'platformSecret', 'tokenSigning'],
+    binds: ['stateTableWrite', 'auditTableWrite', 'platformSecret', 'tokenSigning', 'email'],
   },
   {
     id: 'identity-authorizer',

@@ -1,7 +1,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { dynamoAuditLog } from '../../shared/adapters/aws/audit-store';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { loadPlatformSecret } from '../../shared/adapters/aws/platform-secret';
+import { sesEmailSender } from '../../shared/adapters/aws/ses-email';
 import {
   createApiKeyRoute,
   deleteApiKeyRoute,
@@ -14,6 +16,8 @@ import {
   logoutRoute,
   meRoute,
   openIdConfigurationRoute,
+  passwordResetConfirmRoute,
+  passwordResetRequestRoute,
   refreshRoute,
   registerRoute,
   rolesRoute,
@@ -27,6 +31,7 @@ import { rolePermissions } from '../../shared/identity/permissions';
 import type { Principal } from '../../shared/identity/principal';
 import { issueAccessToken } from '../../shared/identity/tokens';
 import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
+import type { EmailSender } from '../../shared/platform/email';
 import { UnauthorizedError } from '../../shared/platform/errors';
 import { httpHandler, implement, reply } from '../../shared/platform/http/handler';
 import { logger } from '../../shared/platform/observability';
@@ -45,6 +50,14 @@ const secretId = requireEnv('PLATFORM_SECRET_ARN');
 // Open sign-up is on by default locally and off by default in AWS.
 const openSignup = optionalEnv('OPEN_SIGNUP', config.target === 'local' ? 'true' : 'false') === 'true';
 
+const emailFrom = process.env.EMAIL_FROM;
+const email: EmailSender = emailFrom
+  ? sesEmailSender(tracer.captureAWSv3Client(new SESv2Client({})), emailFrom)
+  : {
+      send: async () => {
+        throw new Error('EMAIL_FROM is not configured; no mail can be sent.');
+      },
+    };
 const keys = apiKeyService({
   repo: apiKeys,
   audit,
@@ -81,6 +94,9 @@ const auth = (): Promise<AuthService> => {
         },
       },
       audit,
+      email,
+      appUrl: process.env.PUBLIC_APP_URL || undefined,
+      onBackgroundError: (what, error) => logger.error(`${what} failed`, { err: error }),
       openSignup,
       limiter,
       limits: {
@@ -142,6 +158,14 @@ export const handler = httpHandler(
       return reply(204, undefined);
     }),
     implement(rotateApiKeyRoute, async ({ params, principal }) => keys.rotate(caller(principal), params.id)),
+    implement(passwordResetRequestRoute, async ({ body, sourceIp, userAgent }) => {
+      await (await auth()).requestPasswordReset(body.email, { ip: sourceIp, userAgent });
+      return reply(202, { status: 'accepted' });
+    }),
+    implement(passwordResetConfirmRoute, async ({ body, sourceIp, userAgent }) => {
+      await (await auth()).confirmPasswordReset(body, { ip: sourceIp, userAgent });
+      return reply(204, undefined);
+    }),
     implement(rolesRoute, async () => ({
       items: Object.entries(rolePermissions).map(([role, granted]) => ({ role, permissions: [...granted] })),
     })),

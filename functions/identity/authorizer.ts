@@ -13,6 +13,7 @@ let sourceIp = '';
 const decide = decideAccess({
   verify,
   isDenied: (jti) => repo.isAccessTokenDenied(jti),
+  sessionVersion: async (tenantId, userId) => (await repo.getUser(tenantId, userId))?.sessionVersion,
   resolveApiKey: async (presented) => {
     const now = new Date();
     const key = await resolveApiKey(apiKeys, presented, now);

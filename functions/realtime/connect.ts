@@ -16,6 +16,7 @@ const open = connect({ registry, now: Date.now });
 const decide = decideAccess({
   verify: cachedAccessTokenVerifier(signer, settings),
   isDenied: (jti) => repo.isAccessTokenDenied(jti),
+  sessionVersion: async (tenantId, userId) => (await repo.getUser(tenantId, userId))?.sessionVersion,
 });
 // The local target also admits clients that offer no token at all, as the demo tenant, so the
 // WebSocket can be tried without signing up. A token that is offered must be valid everywhere.

@@ -48,6 +48,7 @@ export function buildApp(props: AppProps = {}, options: { nag?: boolean } = {}):
     signingKey: stateful.signingKey,
     eventBus: stateful.eventBus,
     platformSecret: stateful.platformSecret,
+    config,
   };
   const api = new ApiStack(app, prefix('Api'), {
     config,

@@ -13,6 +13,10 @@ export interface StageConfig {
   /** Email subscribed to the alarm topic, if any. */
   alarmEmail?: string;
   logRetentionDays: number;
+  /** Verified SES sender for platform mail (password reset, invitations); none: mail is not sent. */
+  emailFrom?: string;
+  /** Base URL of the web app, for links in mail. */
+  appUrl?: string;
   throttle: { rateLimit: number; burstLimit: number };
   version: string;
 }
@@ -42,6 +46,8 @@ export function stageConfig(app: App, version: string): StageConfig {
       .map((s) => s.trim())
       .filter(Boolean),
     alarmEmail: ctx('alarmEmail'),
+    emailFrom: ctx('emailFrom'),
+    appUrl: ctx('appUrl'),
     logRetentionDays: number('logRetentionDays', 30),
     throttle: { rateLimit: number('throttleRate', 50), burstLimit: number('throttleBurst', 100) },
     version,

@@ -64,6 +64,13 @@ export const acceptances: readonly Acceptance[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
+    detail: /^\[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity\/\*\]$/,
+    path: fnRolePolicy,
+    reason:
+      'SES authorizes SendEmail against the sender and every recipient identity; recipients are users’ own addresses, unknown in advance.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
     detail: /^\[Resource::<Fnplaybookstep[A-Za-z]+[A-F0-9]{8}\.Arn>:\*\]$/,
     path: /\/PlaybookRunner\/Role\/DefaultPolicy\/Resource$/,
     reason:

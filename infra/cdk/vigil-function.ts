@@ -192,6 +192,19 @@ export class VigilFunction extends Construct {
    * Reading the platform secret, and decrypting it through Secrets Manager only. Identity policies,
    * not key or secret policies, so the stateful stack never refers back to this function.
    */
+  /** Sending mail through SES v2 from the stage's verified sender (`emailFrom` context). */
+  bindEmail(config: StageConfig): void {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+      }),
+    );
+    if (config.emailFrom) this.fn.addEnvironment('EMAIL_FROM', config.emailFrom);
+    if (config.appUrl) this.fn.addEnvironment('PUBLIC_APP_URL', config.appUrl);
+  }
+
   bindSecret(secret: ISecret, key: IKey): void {
     const stack = Stack.of(this);
     this.role.addToPolicy(
@@ -222,6 +235,7 @@ export interface BindTargets {
   eventBus: IEventBus;
   platformSecret: ISecret;
   webSocket?: { apiId: string; stageName: string };
+  config: StageConfig;
 }
 
 /** Applies the catalog's `binds` for one function. */
@@ -248,6 +262,9 @@ export function applyBinds(fn: VigilFunction, binds: readonly Bind[], targets: B
         break;
       case 'tokenSigning':
         fn.bindTokenSigning(targets.signingKey);
+        break;
+      case 'email':
+        fn.bindEmail(targets.config);
         break;
       case 'tokenVerification':
         fn.bindTokenVerification(targets.signingKey);

@@ -41,8 +41,20 @@ export interface AwsServicesOptions {
   keys?: LocalKeys;
 }
 
+/** A message the local SES endpoint accepted. */
+export interface LocalMail {
+  id: string;
+  at: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+}
+
 export interface RunningAwsServices {
   url: string;
+  /** Mail sent through the local SES v2 endpoint, newest last (bounded). */
+  mailbox: LocalMail[];
   /** ARNs of the file-backed KMS keys (signing, data) and the platform secret, when keys were given. */
   keyArns: { signing?: string; data?: string; platformSecret?: string };
   queueUrl(queue: LocalQueue): string;
@@ -64,6 +76,7 @@ type Json = Record<string, unknown>;
 
 export async function startAwsServices(options: AwsServicesOptions): Promise<RunningAwsServices> {
   let baseUrl = '';
+  const mailbox: LocalMail[] = [];
   const queueUrl = (queue: LocalQueue) => `${baseUrl}/${localAccountId}/${queue.name}`;
   const queueByUrl = (url: unknown): LocalQueue => {
     const name = typeof url === 'string' ? url.split('/').pop() : undefined;
@@ -309,6 +322,32 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
     const target = req.headers['x-amz-target'];
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const path = (req.url ?? '/').split('?')[0];
+    // SES v2 is a REST-JSON service: the operation is the path, not X-Amz-Target.
+    if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
+      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Json;
+      const content = (
+        input.Content as { Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string } } } }
+      )?.Simple;
+      const mail: LocalMail = {
+        id: randomBytes(12).toString('hex'),
+        at: new Date().toISOString(),
+        from: String(input.FromEmailAddress ?? ''),
+        to: ((input.Destination as { ToAddresses?: string[] })?.ToAddresses ?? []).map(String),
+        subject: content?.Subject?.Data ?? '',
+        text: content?.Body?.Text?.Data ?? '',
+      };
+      mailbox.push(mail);
+      if (mailbox.length > 200) mailbox.splice(0, mailbox.length - 200);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ MessageId: mail.id }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/_local/mailbox') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: [...mailbox].reverse() }));
+      return;
+    }
     if (typeof target !== 'string') throw new AwsError('UnknownOperationException', 'Missing X-Amz-Target.');
     const operation = operations[target];
     if (!operation) throw new AwsError('UnknownOperationException', `${target} is not emulated locally.`);
@@ -334,6 +373,7 @@ export async function startAwsServices(options: AwsServicesOptions): Promise<Run
   baseUrl = `http://${options.host}:${await listen(server, options.host, options.port ?? 0)}`;
   return {
     url: baseUrl,
+    mailbox,
     keyArns: options.keys
       ? {
           signing: keyArn(options.keys.signing.keyId),

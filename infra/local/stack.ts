@@ -119,6 +119,8 @@ export async function startLocalStack(
       PLATFORM_SECRET_ARN: aws.keyArns.platformSecret,
       AWS_ENDPOINT_URL_KMS: aws.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      AWS_ENDPOINT_URL_SESV2: aws.url,
+      EMAIL_FROM: 'Vigil <no-reply@vigil.local>',
       EVENT_BUS_NAME: bus.name,
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
@@ -193,6 +195,8 @@ export async function startLocalStack(
         : undefined,
     });
     stoppers.push(() => http.close());
+    // Links in local mail (password reset, verification) point at this gateway.
+    process.env.PUBLIC_APP_URL ??= http.url;
 
     return { httpUrl: http.url, wsUrl: ws.url, dynamodbEndpoint: dynamo.endpoint, stop };
   } catch (error) {

@@ -36,4 +36,35 @@ export const devPutEventRoute = defineRoute({
   },
 });
 
-export const devRoutes = [devPutEventRoute];
+export const devMailboxRoute = defineRoute({
+  operationId: 'devMailbox',
+  method: 'GET',
+  path: '/dev/mailbox',
+  fn: 'dev-tools',
+  auth: 'public',
+  permission: null,
+  target: 'local',
+  summary: 'Mail the platform sent (local target only)',
+  description:
+    'Password reset, verification and invitation mail, newest first, as SES would have delivered it.',
+  tags: ['local development'],
+  responses: {
+    200: {
+      description: 'The local mailbox',
+      schema: z.object({
+        items: z.array(
+          z.object({
+            id: z.string(),
+            at: z.string(),
+            from: z.string(),
+            to: z.array(z.string()),
+            subject: z.string(),
+            text: z.string(),
+          }),
+        ),
+      }),
+    },
+  },
+});
+
+export const devRoutes = [devPutEventRoute, devMailboxRoute];

@@ -162,7 +162,40 @@ export const rolesRoute = defineRoute({
   },
 });
 
+export const passwordResetRequestRoute = defineRoute({
+  operationId: 'requestPasswordReset',
+  method: 'POST',
+  path: '/v1/auth/password-reset/request',
+  fn: 'identity-auth',
+  auth: 'public',
+  permission: null,
+  summary: 'Ask for a password reset link',
+  description: 'Always 202, whether or not the address has an account. The link works once, for one hour.',
+  tags: ['auth'],
+  request: { body: z.object({ email }) },
+  responses: { 202: { description: 'Accepted', schema: z.object({ status: z.literal('accepted') }) } },
+});
+
+export const passwordResetConfirmRoute = defineRoute({
+  operationId: 'confirmPasswordReset',
+  method: 'POST',
+  path: '/v1/auth/password-reset/confirm',
+  fn: 'identity-auth',
+  auth: 'public',
+  permission: null,
+  summary: 'Set a new password with a reset token',
+  description: 'Ends every session of the user.',
+  tags: ['auth'],
+  request: { body: z.object({ token: z.string().min(10).max(200), password }) },
+  responses: {
+    204: { description: 'Password changed' },
+    400: { description: 'Invalid, used or expired token, or a weak password' },
+  },
+});
+
 export const identityRoutes = [
+  passwordResetRequestRoute,
+  passwordResetConfirmRoute,
   rolesRoute,
   registerRoute,
   loginRoute,

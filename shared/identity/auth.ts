@@ -1,6 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/chain';
-import { ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../platform/errors';
+import type { EmailSender } from '../platform/email';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  RateLimitedError,
+  UnauthorizedError,
+} from '../platform/errors';
 import type { RateLimiter } from '../platform/rate-limit';
 import type { PasswordHasher } from './passwords';
 import { permissionsOf } from './permissions';
@@ -13,6 +20,7 @@ import type { AccessClaims, IssuedToken } from './tokens';
  * already rotated revokes the whole family (someone else has a copy) and is a security event.
  */
 export const refreshTokenLifetimeSeconds = 30 * 24 * 60 * 60;
+export const passwordResetLifetimeSeconds = 60 * 60;
 
 export interface AuthDeps {
   repo: IdentityRepository;
@@ -22,6 +30,11 @@ export interface AuthDeps {
   accessTokenTtlSeconds: number;
   securityEvents: SecurityEvents;
   audit: AuditLog;
+  email: EmailSender;
+  /** Base URL of the app the links in mail point to; without one, mail carries the bare token. */
+  appUrl?: string;
+  /** Reports failures that must not change the answer (mail delivery). */
+  onBackgroundError: (what: string, error: unknown) => void;
   openSignup: boolean;
   limiter: RateLimiter;
   limits: AuthLimits;
@@ -87,13 +100,20 @@ export function authService(deps: AuthDeps) {
   };
 
   const issuePair = async (user: UserRecord, familyId: string, amr: string[]): Promise<TokenPair> => {
-    const access = await deps.issueAccessToken({ sub: user.id, tid: user.tenantId, roles: user.roles, amr });
+    const access = await deps.issueAccessToken({
+      sub: user.id,
+      tid: user.tenantId,
+      roles: user.roles,
+      amr,
+      sv: user.sessionVersion,
+    });
     const refreshToken = `vrt_${randomBytes(32).toString('base64url')}`;
     await deps.repo.putRefreshToken({
       tokenHash: hashRefreshToken(refreshToken),
       tenantId: user.tenantId,
       userId: user.id,
       familyId,
+      sessionVersion: user.sessionVersion,
       expiresAt: nowSeconds() + refreshTokenLifetimeSeconds,
     });
     return {
@@ -127,6 +147,7 @@ export function authService(deps: AuthDeps) {
         roles: ['admin'],
         status: 'active',
         createdAt: nowIso(),
+        sessionVersion: 0,
       };
       try {
         await deps.repo.createTenantWithAdmin(
@@ -222,6 +243,7 @@ export function authService(deps: AuthDeps) {
       if (!(await deps.repo.markRotated(record.tokenHash, nowIso()))) throw await reuse();
       const user = await deps.repo.getUser(record.tenantId, record.userId);
       if (user?.status !== 'active' || !user) throw invalidRefresh();
+      if (record.sessionVersion !== user.sessionVersion) throw invalidRefresh();
       return issuePair(user, record.familyId, ['pwd']);
     },
 
@@ -244,6 +266,76 @@ export function authService(deps: AuthDeps) {
       if (record && record.tenantId === input.tenantId) {
         await deps.repo.revokeFamily(record.tenantId, record.familyId, nowIso(), record.expiresAt);
       }
+    },
+
+    /**
+     * Starts a password reset. The answer never says whether the address has an account: the
+     * caller always gets the same 202, and only a known, active user receives a single-use link
+     * valid for one hour.
+     */
+    async requestPasswordReset(email: string, origin: RequestOrigin): Promise<void> {
+      await throttle('password-reset', origin, email);
+      const token = `vpr_${randomBytes(32).toString('base64url')}`;
+      const user = await deps.repo.findUserByEmail(email);
+      if (user?.status !== 'active' || !user) return;
+      await deps.repo.putResetToken({
+        tokenHash: hashRefreshToken(token),
+        tenantId: user.tenantId,
+        userId: user.id,
+        expiresAt: nowSeconds() + passwordResetLifetimeSeconds,
+      });
+      const how = deps.appUrl
+        ? `To choose a new password, open this link within one hour:\n${deps.appUrl}/reset-password?token=${encodeURIComponent(token)}`
+        : `To choose a new password within one hour, send this token with it to POST /v1/auth/password-reset/confirm:\n${token}`;
+      try {
+        await deps.email.send({
+          to: user.email,
+          subject: 'Reset your Vigil password',
+          text:
+            `Someone asked to reset the password of your Vigil account (${user.email}).\n\n${how}\n\n` +
+            'It works once. If you did not ask for this, ignore this message: your password stays as it is.\n',
+        });
+      } catch (error) {
+        // The answer must not depend on delivery (it would tell whether the account exists).
+        deps.onBackgroundError('password reset mail', error);
+      }
+      await deps.audit.append({
+        tenantId: user.tenantId,
+        actor: { type: 'anonymous', id: origin.ip },
+        action: 'auth.password_reset_requested',
+        resourceType: 'user',
+        resourceId: user.id,
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
+    },
+
+    /** Completes a reset: the token works once, within an hour, and every existing session ends. */
+    async confirmPasswordReset(
+      input: { token: string; password: string },
+      origin: RequestOrigin,
+    ): Promise<void> {
+      await throttle('password-reset', origin);
+      deps.checkPassword(input.password);
+      const record = await deps.repo.consumeResetToken(hashRefreshToken(input.token), nowSeconds());
+      if (!record) {
+        throw new BadRequestError(
+          'The reset link is invalid, used or expired. Ask for a new one.',
+          'invalid_reset_token',
+        );
+      }
+      await deps.repo.setPassword(record.tenantId, record.userId, await deps.hasher.hash(input.password));
+      await deps.audit.append({
+        tenantId: record.tenantId,
+        actor: { type: 'user', id: record.userId },
+        action: 'auth.password_reset',
+        resourceType: 'user',
+        resourceId: record.userId,
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
     },
 
     async me(tenantId: string, userId: string) {

@@ -23,6 +23,8 @@ export type AuthorizerContext =
 export interface AuthorizerDeps {
   verify: (token: string) => Promise<VerifiedAccessToken>;
   isDenied: (jti: string) => Promise<boolean>;
+  /** The user's current session version (moved on by a password reset); undefined for no such user. */
+  sessionVersion?: (tenantId: string, userId: string) => Promise<number | undefined>;
   /** Resolves a `vgl_` API key to its tenant, id and permissions (and records its use). */
   resolveApiKey?: (
     key: string,
@@ -57,7 +59,13 @@ export const decideAccess =
       if (error instanceof UnauthorizedError) return { authenticated: 'false', reason: 'invalid_token' };
       throw error;
     }
-    if (await deps.isDenied(verified.jti)) return { authenticated: 'false', reason: 'revoked_token' };
+    const [denied, version] = await Promise.all([
+      deps.isDenied(verified.jti),
+      deps.sessionVersion ? deps.sessionVersion(verified.tid, verified.sub) : Promise.resolve(verified.sv),
+    ]);
+    if (denied || version !== verified.sv) {
+      return { authenticated: 'false', reason: 'revoked_token' };
+    }
     return {
       authenticated: 'true',
       tenantId: verified.tid,

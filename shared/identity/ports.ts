@@ -11,6 +11,8 @@ export interface UserRecord {
   roles: Role[];
   status: 'active' | 'disabled';
   createdAt: string;
+  /** Incremented when every session must end (password reset); tokens carry the version they were issued under. */
+  sessionVersion: number;
 }
 
 export interface RefreshTokenRecord {
@@ -18,8 +20,17 @@ export interface RefreshTokenRecord {
   tenantId: string;
   userId: string;
   familyId: string;
+  /** The user's session version when the token was issued. */
+  sessionVersion: number;
   expiresAt: number;
   rotatedAt?: string;
+}
+
+export interface ResetTokenRecord {
+  tokenHash: string;
+  tenantId: string;
+  userId: string;
+  expiresAt: number;
 }
 
 export class EmailTakenError extends Error {
@@ -51,6 +62,11 @@ export interface IdentityRepository {
     lockSeconds: (failures: number) => number,
   ): Promise<void>;
   clearLoginFailures(email: string): Promise<void>;
+  putResetToken(record: ResetTokenRecord): Promise<void>;
+  /** Deletes and returns the token if it exists and has not expired: a reset token works once. */
+  consumeResetToken(tokenHash: string, nowSeconds: number): Promise<ResetTokenRecord | undefined>;
+  /** Sets a new password hash and ends every session by moving the session version on. */
+  setPassword(tenantId: string, userId: string, passwordHash: string): Promise<void>;
 }
 
 /** Security events (reuse of a rotated token, ...); the audit context will persist them. */

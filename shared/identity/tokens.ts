@@ -20,6 +20,8 @@ export interface AccessClaims {
   tid: string;
   roles: string[];
   amr: string[];
+  /** The user's session version; a password reset moves it on and ends older tokens. */
+  sv: number;
 }
 
 export interface TokenSettings {
@@ -52,6 +54,7 @@ export const issueAccessToken =
 
 export interface VerifiedAccessToken extends AccessClaims {
   jti: string;
+  iat: number;
   exp: number;
 }
 
@@ -80,7 +83,9 @@ export function accessTokenVerifier(
       tid: String(payload.tid),
       roles,
       amr,
+      sv: Number(payload.sv ?? 0),
       jti: String(payload.jti),
+      iat: Number(payload.iat),
       exp: Number(payload.exp),
     };
   };

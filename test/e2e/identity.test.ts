@@ -282,4 +282,45 @@ describe('local target: identity (sign-up, login, tokens, refresh rotation, logo
       firstBreak: { seq: 2, reason: 'hash_mismatch' },
     });
   });
+
+  it('resets a password by mail: same answer for unknown addresses, single use, and every session ends', async () => {
+    const session = await register('Tenant Reset', 'admin@reset.test');
+    const known = await post('/v1/auth/password-reset/request', { email: 'admin@reset.test' });
+    const unknown = await post('/v1/auth/password-reset/request', { email: 'nobody@reset.test' });
+    const mailbox = await json(await fetch(`${stack.httpUrl}/dev/mailbox`));
+    const mail = mailbox.items.find((m: Json) => m.to.includes('admin@reset.test'));
+    const token = /token=([^\s&]+)/.exec(mail?.text ?? '')?.[1];
+
+    const confirm = await post('/v1/auth/password-reset/confirm', {
+      token: decodeURIComponent(token ?? ''),
+      password: 'a brand new passphrase here',
+    });
+    const again = await post('/v1/auth/password-reset/confirm', {
+      token: decodeURIComponent(token ?? ''),
+      password: 'yet another passphrase here',
+    });
+    const oldAccess = await me(session.accessToken);
+    const oldRefresh = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
+    const oldPassword = await post('/v1/auth/login', {
+      email: 'admin@reset.test',
+      password: 'correct horse battery staple',
+    });
+    const newPassword = await post('/v1/auth/login', {
+      email: 'admin@reset.test',
+      password: 'a brand new passphrase here',
+    });
+
+    expect(known.status).toBe(202);
+    expect(unknown.status).toBe(202);
+    expect(await json(known)).toEqual(await json(unknown));
+    expect(mailbox.items.some((m: Json) => m.to.includes('nobody@reset.test'))).toBe(false);
+    expect(token).toBeTruthy();
+    expect(confirm.status).toBe(204);
+    expect(again.status).toBe(400);
+    expect((await json(again)).code).toBe('invalid_reset_token');
+    expect(oldAccess.status).toBe(401);
+    expect(oldRefresh.status).toBe(401);
+    expect(oldPassword.status).toBe(401);
+    expect(newPassword.status).toBe(200);
+  });
 });

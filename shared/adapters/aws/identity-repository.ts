@@ -37,6 +37,7 @@ export function dynamoIdentityRepository(
     roles: (item.roles as UserRecord['roles']) ?? [],
     status: item.status === 'disabled' ? 'disabled' : 'active',
     createdAt: String(item.createdAt),
+    sessionVersion: Number(item.sessionVersion ?? 0),
   });
 
   return {
@@ -141,6 +142,7 @@ export function dynamoIdentityRepository(
         tenantId: String(item.tenantId),
         userId: String(item.userId),
         familyId: String(item.familyId),
+        sessionVersion: Number(item.sessionVersion ?? 0),
         expiresAt: Number(item.expiresAt),
         ...(item.rotatedAt ? { rotatedAt: String(item.rotatedAt) } : {}),
       } satisfies RefreshTokenRecord;
@@ -229,6 +231,59 @@ export function dynamoIdentityRepository(
     async clearLoginFailures(email) {
       await client.send(
         new DeleteCommand({ TableName: tableName, Key: { pk: `LOCK#${email}`, sk: 'LOCK' } }),
+      );
+    },
+
+    async putResetToken(record) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `RESET#${record.tokenHash}`,
+            sk: 'RESET',
+            type: 'reset-token',
+            ...record,
+            ttl: record.expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    },
+
+    async consumeResetToken(tokenHash, nowSeconds) {
+      try {
+        const result = await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { pk: `RESET#${tokenHash}`, sk: 'RESET' },
+            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+            ExpressionAttributeValues: { ':now': nowSeconds },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const item = result.Attributes;
+        if (!item) return undefined;
+        return {
+          tokenHash,
+          tenantId: String(item.tenantId),
+          userId: String(item.userId),
+          expiresAt: Number(item.expiresAt),
+        };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    },
+
+    async setPassword(tenantId, userId, passwordHash) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: `T#${tenantId}`, sk: `USER#${userId}` },
+          UpdateExpression: 'SET passwordHash = :hash ADD sessionVersion :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':hash': passwordHash, ':one': 1 },
+        }),
       );
     },
   };

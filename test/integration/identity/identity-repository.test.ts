@@ -12,6 +12,7 @@ const admin = (tenantId: string, id: string, email: string): UserRecord => ({
   roles: ['admin'],
   status: 'active',
   createdAt: '2026-11-22T18:00:00.000Z',
+  sessionVersion: 0,
 });
 
 describe('DynamoDB identity repository', () => {
@@ -58,6 +59,7 @@ describe('DynamoDB identity repository', () => {
       tenantId: 't1',
       userId: 'u1',
       familyId: 'f1',
+      sessionVersion: 0,
       expiresAt: 2_000_000_000,
     });
 
@@ -72,5 +74,18 @@ describe('DynamoDB identity repository', () => {
     expect(await repo.isFamilyRevoked('t2', 'f1')).toBe(false);
     expect(await repo.isAccessTokenDenied('jti-1')).toBe(true);
     expect(await repo.isAccessTokenDenied('jti-2')).toBe(false);
+  });
+
+  it('lets a reset token be consumed once and not after it expires', async () => {
+    await repo.putResetToken({ tokenHash: 'r1', tenantId: 't1', userId: 'u1', expiresAt: 1_800_000_000 });
+    await repo.putResetToken({ tokenHash: 'r2', tenantId: 't1', userId: 'u1', expiresAt: 1_800_000_000 });
+
+    const first = await repo.consumeResetToken('r1', 1_799_999_000);
+    const second = await repo.consumeResetToken('r1', 1_799_999_000);
+    const expired = await repo.consumeResetToken('r2', 1_800_000_001);
+
+    expect(first).toMatchObject({ tenantId: 't1', userId: 'u1' });
+    expect(second).toBeUndefined();
+    expect(expired).toBeUndefined();
   });
 });

@@ -24,6 +24,8 @@ describe('login protection', () => {
       accessTokenTtlSeconds: 900,
       securityEvents: { record: async (event) => void events.push(event.type) },
       audit: { append: async (event) => ({ ...event, id: 'evt', time: '', seq: 0, prevHash: '', hash: '' }) },
+      email: { send: async () => undefined },
+      onBackgroundError: () => undefined,
       openSignup: true,
       limiter,
       limits: { perAccountPerMinute: 5, perIpPerMinute: 20 },

@@ -12,7 +12,7 @@ import { accessTokenVerifier, issueAccessToken, type TokenSigner } from '../../.
 import { UnauthorizedError } from '../../../shared/platform/errors';
 
 const settings = { issuer: 'https://vigil.test', audience: 'vigil-api', ttlSeconds: 900 };
-const claims = { sub: 'u1', tid: 't1', roles: ['analyst'], amr: ['pwd'] };
+const claims = { sub: 'u1', tid: 't1', roles: ['analyst'], amr: ['pwd'], sv: 0 };
 const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
 
 describe('access tokens signed through KMS', () => {
