@@ -1,4 +1,4 @@
-import { buildApp } from './cdk/app';
+import { buildApp } from './build-app';
 
-/** CDK entry (`cdk.json`): synthesizes the stage given by `-c stage=...` (default `dev`). */
+/** CDK entry (`cdk.json`): synthesizes the stage given by `-c stage=…` (default `dev`). */
 buildApp().app.synth();
