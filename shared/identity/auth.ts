@@ -11,7 +11,13 @@ import {
 import type { RateLimiter } from '../platform/rate-limit';
 import type { PasswordHasher } from './passwords';
 import { permissionsOf } from './permissions';
-import { EmailTakenError, type IdentityRepository, type SecurityEvents, type UserRecord } from './ports';
+import {
+  EmailTakenError,
+  type IdentityRepository,
+  type OneTimeTokenKind,
+  type SecurityEvents,
+  type UserRecord,
+} from './ports';
 import type { AccessClaims, IssuedToken } from './tokens';
 
 /**
@@ -20,7 +26,8 @@ import type { AccessClaims, IssuedToken } from './tokens';
  * already rotated revokes the whole family (someone else has a copy) and is a security event.
  */
 export const refreshTokenLifetimeSeconds = 30 * 24 * 60 * 60;
-export const passwordResetLifetimeSeconds = 60 * 60;
+/** Password-reset and email-verification tokens work once, for one hour. */
+export const oneTimeTokenLifetimeSeconds = 60 * 60;
 
 export interface AuthDeps {
   repo: IdentityRepository;
@@ -96,6 +103,41 @@ export function authService(deps: AuthDeps) {
         details: { endpoint, ip: origin.ip },
       });
       throw new RateLimitedError(Math.max(...blocked.map((d) => d.retryAfterSeconds)));
+    }
+  };
+
+  /** Creates a single-use token of `kind` for `user`, valid for an hour, and returns it. */
+  const oneTimeToken = async (kind: OneTimeTokenKind, prefix: string, user: UserRecord): Promise<string> => {
+    const token = `${prefix}_${randomBytes(32).toString('base64url')}`;
+    await deps.repo.putOneTimeToken(kind, {
+      tokenHash: hashRefreshToken(token),
+      tenantId: user.tenantId,
+      userId: user.id,
+      expiresAt: nowSeconds() + oneTimeTokenLifetimeSeconds,
+    });
+    return token;
+  };
+
+  /** Mails a token with instructions; delivery failures are reported, never surfaced to the caller. */
+  const mailToken = async (
+    user: UserRecord,
+    subject: string,
+    intro: string,
+    path: string,
+    endpoint: string,
+    token: string,
+  ) => {
+    const how = deps.appUrl
+      ? `Open this link within one hour:\n${deps.appUrl}${path}?token=${encodeURIComponent(token)}`
+      : `Within one hour, send this token to ${endpoint}:\n${token}`;
+    try {
+      await deps.email.send({
+        to: user.email,
+        subject,
+        text: `${intro}\n\n${how}\n\nIt works once. If you did not ask for this, ignore this message.\n`,
+      });
+    } catch (error) {
+      deps.onBackgroundError(subject, error);
     }
   };
 
@@ -275,30 +317,17 @@ export function authService(deps: AuthDeps) {
      */
     async requestPasswordReset(email: string, origin: RequestOrigin): Promise<void> {
       await throttle('password-reset', origin, email);
-      const token = `vpr_${randomBytes(32).toString('base64url')}`;
       const user = await deps.repo.findUserByEmail(email);
       if (user?.status !== 'active' || !user) return;
-      await deps.repo.putResetToken({
-        tokenHash: hashRefreshToken(token),
-        tenantId: user.tenantId,
-        userId: user.id,
-        expiresAt: nowSeconds() + passwordResetLifetimeSeconds,
-      });
-      const how = deps.appUrl
-        ? `To choose a new password, open this link within one hour:\n${deps.appUrl}/reset-password?token=${encodeURIComponent(token)}`
-        : `To choose a new password within one hour, send this token with it to POST /v1/auth/password-reset/confirm:\n${token}`;
-      try {
-        await deps.email.send({
-          to: user.email,
-          subject: 'Reset your Vigil password',
-          text:
-            `Someone asked to reset the password of your Vigil account (${user.email}).\n\n${how}\n\n` +
-            'It works once. If you did not ask for this, ignore this message: your password stays as it is.\n',
-        });
-      } catch (error) {
-        // The answer must not depend on delivery (it would tell whether the account exists).
-        deps.onBackgroundError('password reset mail', error);
-      }
+      const token = await oneTimeToken('password-reset', 'vpr', user);
+      await mailToken(
+        user,
+        'Reset your Vigil password',
+        `Someone asked to reset the password of your Vigil account (${user.email}). To choose a new password:`,
+        '/reset-password',
+        'POST /v1/auth/password-reset/confirm with your new password',
+        token,
+      );
       await deps.audit.append({
         tenantId: user.tenantId,
         actor: { type: 'anonymous', id: origin.ip },
@@ -318,7 +347,11 @@ export function authService(deps: AuthDeps) {
     ): Promise<void> {
       await throttle('password-reset', origin);
       deps.checkPassword(input.password);
-      const record = await deps.repo.consumeResetToken(hashRefreshToken(input.token), nowSeconds());
+      const record = await deps.repo.consumeOneTimeToken(
+        'password-reset',
+        hashRefreshToken(input.token),
+        nowSeconds(),
+      );
       if (!record) {
         throw new BadRequestError(
           'The reset link is invalid, used or expired. Ask for a new one.',
@@ -338,6 +371,48 @@ export function authService(deps: AuthDeps) {
       });
     },
 
+    /** Mails the signed-in user a single-use link that confirms their address. */
+    async requestEmailVerification(tenantId: string, userId: string, origin: RequestOrigin): Promise<void> {
+      await throttle('verify-email', origin, userId);
+      const user = await deps.repo.getUser(tenantId, userId);
+      if (!user || user.emailVerified) return;
+      const token = await oneTimeToken('email-verification', 'vev', user);
+      await mailToken(
+        user,
+        'Confirm your email address for Vigil',
+        `Confirm that ${user.email} is your address for Vigil:`,
+        '/verify-email',
+        'POST /v1/auth/verify-email/confirm',
+        token,
+      );
+    },
+
+    async confirmEmailVerification(token: string, origin: RequestOrigin): Promise<void> {
+      await throttle('verify-email', origin);
+      const record = await deps.repo.consumeOneTimeToken(
+        'email-verification',
+        hashRefreshToken(token),
+        nowSeconds(),
+      );
+      if (!record) {
+        throw new BadRequestError(
+          'The verification link is invalid, used or expired. Ask for a new one.',
+          'invalid_verification_token',
+        );
+      }
+      await deps.repo.markEmailVerified(record.tenantId, record.userId);
+      await deps.audit.append({
+        tenantId: record.tenantId,
+        actor: { type: 'user', id: record.userId },
+        action: 'auth.email_verified',
+        resourceType: 'user',
+        resourceId: record.userId,
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
+    },
+
     async me(tenantId: string, userId: string) {
       const user = await deps.repo.getUser(tenantId, userId);
       if (!user) throw new UnauthorizedError();
@@ -346,6 +421,7 @@ export function authService(deps: AuthDeps) {
         type: 'user' as const,
         tenantId: user.tenantId,
         email: user.email,
+        emailVerified: user.emailVerified === true,
         name: user.name,
         roles: user.roles,
         permissions: permissionsOf(user.roles),

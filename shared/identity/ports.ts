@@ -11,6 +11,7 @@ export interface UserRecord {
   roles: Role[];
   status: 'active' | 'disabled';
   createdAt: string;
+  emailVerified?: boolean;
   /** Incremented when every session must end (password reset); tokens carry the version they were issued under. */
   sessionVersion: number;
 }
@@ -26,7 +27,10 @@ export interface RefreshTokenRecord {
   rotatedAt?: string;
 }
 
-export interface ResetTokenRecord {
+/** A single-use token (password reset, email verification), stored by hash. */
+export type OneTimeTokenKind = 'password-reset' | 'email-verification';
+
+export interface OneTimeTokenRecord {
   tokenHash: string;
   tenantId: string;
   userId: string;
@@ -62,9 +66,14 @@ export interface IdentityRepository {
     lockSeconds: (failures: number) => number,
   ): Promise<void>;
   clearLoginFailures(email: string): Promise<void>;
-  putResetToken(record: ResetTokenRecord): Promise<void>;
-  /** Deletes and returns the token if it exists and has not expired: a reset token works once. */
-  consumeResetToken(tokenHash: string, nowSeconds: number): Promise<ResetTokenRecord | undefined>;
+  putOneTimeToken(kind: OneTimeTokenKind, record: OneTimeTokenRecord): Promise<void>;
+  /** Deletes and returns the token if it exists and has not expired: such a token works once. */
+  consumeOneTimeToken(
+    kind: OneTimeTokenKind,
+    tokenHash: string,
+    nowSeconds: number,
+  ): Promise<OneTimeTokenRecord | undefined>;
+  markEmailVerified(tenantId: string, userId: string): Promise<void>;
   /** Sets a new password hash and ends every session by moving the session version on. */
   setPassword(tenantId: string, userId: string, passwordHash: string): Promise<void>;
 }

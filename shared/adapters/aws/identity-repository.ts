@@ -38,6 +38,7 @@ export function dynamoIdentityRepository(
     status: item.status === 'disabled' ? 'disabled' : 'active',
     createdAt: String(item.createdAt),
     sessionVersion: Number(item.sessionVersion ?? 0),
+    emailVerified: item.emailVerified === true,
   });
 
   return {
@@ -234,14 +235,14 @@ export function dynamoIdentityRepository(
       );
     },
 
-    async putResetToken(record) {
+    async putOneTimeToken(kind, record) {
       await client.send(
         new PutCommand({
           TableName: tableName,
           Item: {
-            pk: `RESET#${record.tokenHash}`,
-            sk: 'RESET',
-            type: 'reset-token',
+            pk: `OTT#${kind}#${record.tokenHash}`,
+            sk: 'OTT',
+            type: kind,
             ...record,
             ttl: record.expiresAt,
           },
@@ -250,12 +251,12 @@ export function dynamoIdentityRepository(
       );
     },
 
-    async consumeResetToken(tokenHash, nowSeconds) {
+    async consumeOneTimeToken(kind, tokenHash, nowSeconds) {
       try {
         const result = await client.send(
           new DeleteCommand({
             TableName: tableName,
-            Key: { pk: `RESET#${tokenHash}`, sk: 'RESET' },
+            Key: { pk: `OTT#${kind}#${tokenHash}`, sk: 'OTT' },
             ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
             ExpressionAttributeValues: { ':now': nowSeconds },
             ReturnValues: 'ALL_OLD',
@@ -273,6 +274,18 @@ export function dynamoIdentityRepository(
         if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       }
+    },
+
+    async markEmailVerified(tenantId, userId) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: `T#${tenantId}`, sk: `USER#${userId}` },
+          UpdateExpression: 'SET emailVerified = :yes',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      );
     },
 
     async setPassword(tenantId, userId, passwordHash) {

@@ -77,12 +77,22 @@ describe('DynamoDB identity repository', () => {
   });
 
   it('lets a reset token be consumed once and not after it expires', async () => {
-    await repo.putResetToken({ tokenHash: 'r1', tenantId: 't1', userId: 'u1', expiresAt: 1_800_000_000 });
-    await repo.putResetToken({ tokenHash: 'r2', tenantId: 't1', userId: 'u1', expiresAt: 1_800_000_000 });
+    await repo.putOneTimeToken('password-reset', {
+      tokenHash: 'r1',
+      tenantId: 't1',
+      userId: 'u1',
+      expiresAt: 1_800_000_000,
+    });
+    await repo.putOneTimeToken('password-reset', {
+      tokenHash: 'r2',
+      tenantId: 't1',
+      userId: 'u1',
+      expiresAt: 1_800_000_000,
+    });
 
-    const first = await repo.consumeResetToken('r1', 1_799_999_000);
-    const second = await repo.consumeResetToken('r1', 1_799_999_000);
-    const expired = await repo.consumeResetToken('r2', 1_800_000_001);
+    const first = await repo.consumeOneTimeToken('password-reset', 'r1', 1_799_999_000);
+    const second = await repo.consumeOneTimeToken('password-reset', 'r1', 1_799_999_000);
+    const expired = await repo.consumeOneTimeToken('password-reset', 'r2', 1_800_000_001);
 
     expect(first).toMatchObject({ tenantId: 't1', userId: 'u1' });
     expect(second).toBeUndefined();
