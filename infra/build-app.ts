@@ -53,6 +53,7 @@ export function buildApp(props: AppProps = {}): VigilApp {
     eventBus: stateful.eventBus,
     platformSecret: stateful.platformSecret,
     signingKey: stateful.signingKey,
+    dataKey: stateful.dataKey,
     email: { from: config.emailFrom, appUrl: config.appUrl },
   };
   const api = new ApiStack(app, name('Api'), {

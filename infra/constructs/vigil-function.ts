@@ -249,6 +249,26 @@ export class VigilFunction extends Construct {
   }
 
   /**
+   * Envelope encryption with the data key (AWS Encryption SDK, KMS keyring), named in `DATA_KEY_ARN`:
+   * `kms:GenerateDataKey` to encrypt and `kms:Decrypt` to decrypt, nothing else, and only for calls whose
+   * encryption context names a `tenantId` and a `purpose`. `Null: false` on both context keys requires
+   * each to be present; `kms:EncryptionContextKeys` cannot say that alone (`ForAllValues` also admits an
+   * empty context, `ForAnyValue` is satisfied by either key).
+   */
+  bindDataKey(key: IKey): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: {
+          Null: { 'kms:EncryptionContext:tenantId': 'false', 'kms:EncryptionContext:purpose': 'false' },
+        },
+      }),
+    );
+    this.function.addEnvironment('DATA_KEY_ARN', key.keyArn);
+  }
+
+  /**
    * Sending mail through SES: `ses:SendEmail`, limited to the configured sender when there is one, and
    * `EMAIL_FROM` / `PUBLIC_APP_URL` when configured (without a sender, the function sends no mail).
    */
@@ -295,6 +315,8 @@ export interface BindResources {
   eventBus: IEventBus;
   platformSecret: ISecret;
   signingKey: IKey;
+  /** The symmetric key behind envelope encryption of tenant secrets. */
+  dataKey: IKey;
   /** The WebSocket API stage clients are pushed through; needed by `wsManagement` binds. */
   webSocket?: { apiId: string; stageName: string };
   email: { from?: string; appUrl?: string };
@@ -327,6 +349,9 @@ export function applyBinds(fn: VigilFunction, binds: readonly Bind[], resources:
         break;
       case 'tokenVerification':
         fn.bindSigningKey(resources.signingKey, 'verify');
+        break;
+      case 'dataKey':
+        fn.bindDataKey(resources.dataKey);
         break;
       case 'email':
         fn.bindEmail(resources.email);

@@ -1,5 +1,5 @@
 import './polyfills';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -105,17 +105,23 @@ export async function startLocalStack(
 
     const stateMachines = new LocalStateMachines();
     stoppers.push(() => stateMachines.stop());
+    const keysDir = join(config.dataDir, 'keys');
+    const keys = loadOrCreateLocalKeys(keysDir);
+    // The raw AES keyring's key for envelope encryption (KMS keyring in AWS), readable by this user only.
+    const dataKeyFile = join(keysDir, 'data-key.b64');
+    writeFileSync(dataKeyFile, keys.data.key.toString('base64'), { mode: 0o600 });
     const aws = await startAwsServices({
       host: '127.0.0.1',
       queues: allQueues,
       buses: [bus],
       stateMachines,
-      keys: loadOrCreateLocalKeys(join(config.dataDir, 'keys')),
+      keys,
     });
     stoppers.push(() => aws.close());
     Object.assign(process.env, {
       JWT_SIGNING_KEY_ARN: aws.keyArns.signing,
       DATA_KEY_ARN: aws.keyArns.data,
+      LOCAL_DATA_KEY_FILE: dataKeyFile,
       PLATFORM_SECRET_ARN: aws.keyArns.platformSecret,
       AWS_ENDPOINT_URL_KMS: aws.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
