@@ -17,7 +17,7 @@ const env = {
 export default defineConfig({
   test: {
     env,
-    setupFiles: ['test/setup/polyfills.ts'],
+    setupFiles: ['test/setup/polyfills.ts', 'test/setup/network-guard.ts'],
     projects: [
       {
         extends: true,
