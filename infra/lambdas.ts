@@ -12,6 +12,7 @@ export type Bind =
   | 'wsManagement'
   | 'platformSecret'
   | 'tokenSigning'
+  | 'dataKey'
   | 'email'
   | 'tokenVerification';
 
@@ -74,7 +75,8 @@ export const lambdas = [
   {
     id: 'events-dispatcher',
     entry: 'functions/events/dispatcher.ts',
-    description: 'SQS consumer of platform events from the bus: pushes them to WebSocket topic subscribers',
+    description:
+      'SQS consumer of platform events from the bus: pushes them to WebSocket topic subscribers; security alerts become admin notifications',
     timeoutSeconds: 30,
     binds: ['stateTableWrite', 'wsManagement'],
   },
@@ -88,9 +90,24 @@ export const lambdas = [
   {
     id: 'identity-auth',
     entry: 'functions/identity/auth.ts',
-    description: 'Sign-up, login, refresh rotation, logout, profile, JWKS',
+    description:
+      'Sign-up, login with TOTP, refresh rotation, logout, password reset, email verification, invitations, 2FA, API keys, profile, JWKS',
     memoryMb: 1024,
-    binds: ['stateTableWrite', 'auditTableWrite', 'platformSecret', 'tokenSigning', 'email'],
+    binds: [
+      'stateTableWrite',
+      'auditTableWrite',
+      'platformSecret',
+      'tokenSigning',
+      'email',
+      'dataKey',
+      'eventBus',
+    ],
+  },
+  {
+    id: 'identity-users',
+    entry: 'functions/identity/users.ts',
+    description: 'User administration, invitations, per-user grants, sessions and security metrics',
+    binds: ['stateTableWrite', 'auditTableWrite', 'email', 'eventBus'],
   },
   {
     id: 'identity-authorizer',
@@ -100,10 +117,16 @@ export const lambdas = [
     binds: ['stateTableWrite', 'tokenVerification'],
   },
   {
+    id: 'realtime-notifications',
+    entry: 'functions/realtime/notifications.ts',
+    description: 'GET/PUT /v1/notifications: the caller’s notifications, read state',
+    binds: ['stateTableWrite', 'auditTableWrite', 'eventBus'],
+  },
+  {
     id: 'audit-api',
     entry: 'functions/audit/api.ts',
     description: 'GET /v1/audit: query the audit trail and verify its hash chain',
-    binds: ['auditTableRead', 'auditTableWrite', 'stateTableWrite'],
+    binds: ['auditTableRead', 'auditTableWrite', 'stateTableWrite', 'eventBus'],
   },
   {
     id: 'dev-tools',

@@ -1,9 +1,11 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { dynamoAuditLog } from '../../shared/adapters/aws/audit-store';
+import { envelopeEncryptionFromEnv } from '../../shared/adapters/aws/envelope-encryption';
+import { principalRouteDepsFromEnv } from '../../shared/adapters/aws/http-deps';
 import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { loadPlatformSecret } from '../../shared/adapters/aws/platform-secret';
-import { sesEmailSender } from '../../shared/adapters/aws/ses-email';
+import { emailSenderFromEnv } from '../../shared/adapters/aws/ses-email';
 import {
   createApiKeyRoute,
   deleteApiKeyRoute,
@@ -11,72 +13,85 @@ import {
   rotateApiKeyRoute,
 } from '../../shared/api/api-keys';
 import {
+  acceptInvitationRoute,
   jwksRoute,
   loginRoute,
   logoutRoute,
   meRoute,
+  mfaDisableRoute,
+  mfaLoginRoute,
+  mfaRecoveryCodesRoute,
+  mfaSetupRoute,
+  mfaVerifyRoute,
   openIdConfigurationRoute,
   passwordResetConfirmRoute,
   passwordResetRequestRoute,
   refreshRoute,
   registerRoute,
   rolesRoute,
+  verifyEmailConfirmRoute,
+  verifyEmailRequestRoute,
 } from '../../shared/api/identity';
 import { apiKeyService } from '../../shared/identity/api-keys';
-import { type AuthService, authService, defaultAuthLimits } from '../../shared/identity/auth';
+import { type AuthService, authService, defaultAuthLimits, signInThrottle } from '../../shared/identity/auth';
 import commonPasswords from '../../shared/identity/data/common-passwords.json';
+import { mfaService } from '../../shared/identity/mfa';
 import { passwordPolicy } from '../../shared/identity/password-policy';
 import { scryptHasher } from '../../shared/identity/passwords';
 import { rolePermissions } from '../../shared/identity/permissions';
 import type { Principal } from '../../shared/identity/principal';
 import { issueAccessToken } from '../../shared/identity/tokens';
 import { intEnv, optionalEnv, platformConfig, requireEnv } from '../../shared/platform/config';
-import type { EmailSender } from '../../shared/platform/email';
-import { UnauthorizedError } from '../../shared/platform/errors';
+import { ForbiddenError, UnauthorizedError } from '../../shared/platform/errors';
 import { httpHandler, implement, reply } from '../../shared/platform/http/handler';
 import { logger } from '../../shared/platform/observability';
-import { auditTable } from '../../shared/platform/tables';
 import { tracer } from '../../shared/platform/tracing';
 
 const config = platformConfig();
-const { repo, apiKeys, signer, settings, limiter, documents, table } = identityDepsFromEnv(tracer);
-const audit = dynamoAuditLog(documents, {
-  stateTable: table,
-  auditTable: requireEnv(auditTable.envVar),
-  retentionDays: intEnv('AUDIT_RETENTION_DAYS', 90),
-});
+const { documents, audit, limiter, security } = principalRouteDepsFromEnv(tracer);
+const { repo, apiKeys, signer, settings } = identityDepsFromEnv(tracer, documents);
 const secrets = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 const secretId = requireEnv('PLATFORM_SECRET_ARN');
 // Open sign-up is on by default locally and off by default in AWS.
 const openSignup = optionalEnv('OPEN_SIGNUP', config.target === 'local' ? 'true' : 'false') === 'true';
 
-const emailFrom = process.env.EMAIL_FROM;
-const email: EmailSender = emailFrom
-  ? sesEmailSender(tracer.captureAWSv3Client(new SESv2Client({})), emailFrom)
-  : {
-      send: async () => {
-        throw new Error('EMAIL_FROM is not configured; no mail can be sent.');
-      },
-    };
+const email = emailSenderFromEnv(tracer.captureAWSv3Client(new SESv2Client({})));
+const securityEvents = security.events;
 const keys = apiKeyService({
   repo: apiKeys,
   audit,
   now: () => new Date(),
-  onEscalationAttempt: async (principal, requested) => {
-    logger.warn('security event', {
-      securityEvent: {
-        type: 'permission.escalation_attempt',
-        severity: 'high',
-        tenantId: principal.tenantId,
-        details: { principalId: principal.id, requested },
-      },
-    });
-  },
+  onEscalationAttempt: (principal, requested) =>
+    security.events.record({
+      type: 'permission.escalation_attempt',
+      severity: 'high',
+      tenantId: principal.tenantId,
+      details: { principalId: principal.id, requested },
+    }),
 });
 const caller = (principal: Principal | undefined): Principal => {
   if (!principal) throw new UnauthorizedError();
   return principal;
 };
+/** Second-factor settings belong to people: an API key has none. */
+const userCaller = (principal: Principal | undefined, origin: { sourceIp: string; userAgent: string }) => {
+  const who = caller(principal);
+  if (who.type !== 'user') throw new ForbiddenError('Only a signed-in user can do this.', 'user_required');
+  return { tenantId: who.tenantId, userId: who.id, ip: origin.sourceIp, userAgent: origin.userAgent };
+};
+const limits = {
+  perAccountPerMinute: intEnv('AUTH_RATE_LIMIT_PER_ACCOUNT', defaultAuthLimits.perAccountPerMinute),
+  perIpPerMinute: intEnv('AUTH_RATE_LIMIT_PER_IP', defaultAuthLimits.perIpPerMinute),
+};
+const throttle = signInThrottle({ limiter, limits, securityEvents });
+const mfa = mfaService({
+  repo,
+  encryption: envelopeEncryptionFromEnv(tracer.captureAWSv3Client(new KMSClient({}))),
+  audit,
+  issuer: optionalEnv('TOTP_ISSUER', config.stage === 'prod' ? 'Vigil' : `Vigil (${config.stage})`),
+  throttle: (account) => throttle('mfa', undefined, account),
+  now: Date.now,
+});
 
 // The pepper comes from Secrets Manager on first use and is cached for the container's life.
 let service: Promise<AuthService> | undefined;
@@ -88,21 +103,15 @@ const auth = (): Promise<AuthService> => {
       checkPassword: passwordPolicy(commonPasswords),
       issueAccessToken: issueAccessToken({ signer, settings, now: Date.now }),
       accessTokenTtlSeconds: settings.ttlSeconds,
-      securityEvents: {
-        async record(event) {
-          logger.warn('security event', { securityEvent: event });
-        },
-      },
+      securityEvents,
       audit,
       email,
       appUrl: process.env.PUBLIC_APP_URL || undefined,
       onBackgroundError: (what, error) => logger.error(`${what} failed`, { err: error }),
       openSignup,
       limiter,
-      limits: {
-        perAccountPerMinute: intEnv('AUTH_RATE_LIMIT_PER_ACCOUNT', defaultAuthLimits.perAccountPerMinute),
-        perIpPerMinute: intEnv('AUTH_RATE_LIMIT_PER_IP', defaultAuthLimits.perIpPerMinute),
-      },
+      limits,
+      mfa,
       now: Date.now,
     }),
   );
@@ -130,6 +139,7 @@ export const handler = httpHandler(
           tenantId: principal.tenantId,
           userId: principal.id,
           ...principal.token,
+          sessionId: principal.sessionId,
           refreshToken: body?.refreshToken,
         },
         { ip: sourceIp, userAgent },
@@ -166,6 +176,35 @@ export const handler = httpHandler(
       await (await auth()).confirmPasswordReset(body, { ip: sourceIp, userAgent });
       return reply(204, undefined);
     }),
+    implement(mfaLoginRoute, async ({ body, sourceIp, userAgent }) =>
+      (await auth()).completeMfa(body, { ip: sourceIp, userAgent }),
+    ),
+    implement(mfaSetupRoute, async (request) => mfa.setup(userCaller(request.principal, request))),
+    implement(mfaVerifyRoute, async (request) =>
+      mfa.enable(userCaller(request.principal, request), request.body.code),
+    ),
+    implement(mfaDisableRoute, async (request) => {
+      await mfa.disable(userCaller(request.principal, request), request.body.code);
+      return reply(204, undefined);
+    }),
+    implement(mfaRecoveryCodesRoute, async (request) =>
+      mfa.regenerateRecoveryCodes(userCaller(request.principal, request), request.body.code),
+    ),
+    implement(verifyEmailRequestRoute, async (request) => {
+      const who = userCaller(request.principal, request);
+      await (await auth()).requestEmailVerification(who.tenantId, who.userId, {
+        ip: request.sourceIp,
+        userAgent: request.userAgent,
+      });
+      return reply(202, { status: 'accepted' });
+    }),
+    implement(verifyEmailConfirmRoute, async ({ body, sourceIp, userAgent }) => {
+      await (await auth()).confirmEmailVerification(body.token, { ip: sourceIp, userAgent });
+      return reply(204, undefined);
+    }),
+    implement(acceptInvitationRoute, async ({ body, sourceIp, userAgent }) =>
+      reply(201, await (await auth()).acceptInvitation(body, { ip: sourceIp, userAgent })),
+    ),
     implement(rolesRoute, async () => ({
       items: Object.entries(rolePermissions).map(([role, granted]) => ({ role, permissions: [...granted] })),
     })),
@@ -180,5 +219,5 @@ export const handler = httpHandler(
       subject_types_supported: ['public'],
     })),
   ],
-  { tracer, limiter, audit },
+  { tracer, limiter, audit, securityEvents },
 );

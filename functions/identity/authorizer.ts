@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
+import { accessTokenChecks, identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { resolveApiKey } from '../../shared/identity/api-keys';
 import { bearerToken, decideAccess } from '../../shared/identity/authorizer';
 import { cachedAccessTokenVerifier } from '../../shared/identity/tokens';
@@ -12,8 +12,7 @@ const verify = cachedAccessTokenVerifier(signer, settings);
 let sourceIp = '';
 const decide = decideAccess({
   verify,
-  isDenied: (jti) => repo.isAccessTokenDenied(jti),
-  sessionVersion: async (tenantId, userId) => (await repo.getUser(tenantId, userId))?.sessionVersion,
+  ...accessTokenChecks(repo),
   resolveApiKey: async (presented) => {
     const now = new Date();
     const key = await resolveApiKey(apiKeys, presented, now);

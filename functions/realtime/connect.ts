@@ -1,5 +1,5 @@
 import { dynamoConnectionRegistry } from '../../shared/adapters/aws/connection-registry';
-import { identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
+import { accessTokenChecks, identityDepsFromEnv } from '../../shared/adapters/aws/identity-deps';
 import { decideAccess } from '../../shared/identity/authorizer';
 import { cachedAccessTokenVerifier } from '../../shared/identity/tokens';
 import { optionalEnv, platformConfig } from '../../shared/platform/config';
@@ -15,8 +15,7 @@ const registry = dynamoConnectionRegistry(documents, table);
 const open = connect({ registry, now: Date.now });
 const decide = decideAccess({
   verify: cachedAccessTokenVerifier(signer, settings),
-  isDenied: (jti) => repo.isAccessTokenDenied(jti),
-  sessionVersion: async (tenantId, userId) => (await repo.getUser(tenantId, userId))?.sessionVersion,
+  ...accessTokenChecks(repo),
 });
 // The local target also admits clients that offer no token at all, as the demo tenant, so the
 // WebSocket can be tried without signing up. A token that is offered must be valid everywhere.

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { maxPasswordLength } from '../identity/password-policy';
+import { permissions } from '../identity/permissions';
 import { defineRoute } from '../platform/http/route';
 
 /** Identity routes: sign-up, login, refresh-token rotation, logout, the caller's profile, and keys. */
@@ -12,6 +13,16 @@ const password = z
   .string()
   .min(1)
   .max(maxPasswordLength * 4);
+const totpCode = z.string().regex(/^\d{6}$/, 'A code is 6 digits.');
+const oneTimeToken = z.string().min(10).max(200);
+export const roleName = z.enum(['admin', 'analyst', 'viewer']);
+
+const mfaChallenge = z
+  .object({ mfaRequired: z.literal(true), mfaToken: z.string(), expiresIn: z.number().int() })
+  .meta({ id: 'MfaChallenge' });
+const recoveryCodes = z.object({
+  recoveryCodes: z.array(z.string()).describe('Single-use recovery codes, shown only now'),
+});
 
 export const tokenResponse = z
   .object({
@@ -56,11 +67,133 @@ export const loginRoute = defineRoute({
   fn: 'identity-auth',
   auth: 'public',
   permission: null,
-  summary: 'Log in with email and password',
-  description: 'Unknown email and wrong password give the same answer in similar time.',
+  summary: 'Log in with email and password (and a TOTP code when 2FA is on)',
+  description:
+    'Unknown email and wrong password give the same answer in similar time. With 2FA on and no `totp`, ' +
+    'the answer is `{mfaRequired, mfaToken}`: send the code with the token to `POST /v1/auth/mfa` within 5 minutes.',
   tags: ['auth'],
-  request: { body: z.object({ email, password }) },
-  responses: { 200: { description: 'Tokens', schema: tokenResponse }, 401: { description: 'Login failed' } },
+  request: { body: z.object({ email, password, totp: totpCode.optional() }) },
+  responses: {
+    200: { description: 'Tokens, or an MFA challenge', schema: z.union([tokenResponse, mfaChallenge]) },
+    401: { description: 'Login failed' },
+  },
+});
+
+export const mfaLoginRoute = defineRoute({
+  operationId: 'completeMfaLogin',
+  method: 'POST',
+  path: '/v1/auth/mfa',
+  fn: 'identity-auth',
+  auth: 'public',
+  permission: null,
+  summary: 'Complete a 2FA login with a TOTP code or a recovery code',
+  tags: ['auth'],
+  request: {
+    body: z
+      .object({
+        mfaToken: oneTimeToken,
+        code: totpCode.optional(),
+        recoveryCode: z.string().min(8).max(20).optional(),
+      })
+      .refine((b) => Boolean(b.code) !== Boolean(b.recoveryCode), 'Send either `code` or `recoveryCode`.'),
+  },
+  responses: {
+    200: { description: 'Tokens', schema: tokenResponse },
+    401: { description: 'Invalid code, or the sign-in step expired' },
+  },
+});
+
+const mfaRoute = (operationId: string, path: string, summary: string) => ({
+  operationId,
+  method: 'POST' as const,
+  path,
+  fn: 'identity-auth',
+  auth: 'principal' as const,
+  permission: 'session:own' as const,
+  summary,
+  tags: ['2fa'],
+});
+
+export const mfaSetupRoute = defineRoute({
+  ...mfaRoute('setupMfa', '/v1/auth/2fa/setup', 'Start TOTP enrolment: otpauth URI and QR code'),
+  description: 'The secret stays pending until `POST /v1/auth/2fa/verify` confirms a first code.',
+  responses: {
+    200: {
+      description: 'Enrolment data for an authenticator app',
+      schema: z.object({ otpauthUri: z.string(), qrCodeDataUrl: z.string() }),
+    },
+    409: { description: '2FA is already on' },
+  },
+});
+
+export const mfaVerifyRoute = defineRoute({
+  ...mfaRoute('verifyMfa', '/v1/auth/2fa/verify', 'Confirm a first code: turns 2FA on'),
+  request: { body: z.object({ code: totpCode }) },
+  responses: { 200: { description: '2FA is on; the recovery codes, once', schema: recoveryCodes } },
+});
+
+export const mfaDisableRoute = defineRoute({
+  ...mfaRoute('disableMfa', '/v1/auth/2fa/disable', 'Turn 2FA off (needs a current code)'),
+  request: { body: z.object({ code: totpCode }) },
+  responses: { 204: { description: '2FA is off' } },
+});
+
+export const mfaRecoveryCodesRoute = defineRoute({
+  ...mfaRoute('regenerateRecoveryCodes', '/v1/auth/2fa/recovery-codes', 'Replace the recovery codes'),
+  request: { body: z.object({ code: totpCode }) },
+  responses: {
+    200: { description: 'Ten new recovery codes (the old ones stop working)', schema: recoveryCodes },
+  },
+});
+
+export const verifyEmailRequestRoute = defineRoute({
+  operationId: 'requestEmailVerification',
+  method: 'POST',
+  path: '/v1/auth/verify-email/request',
+  fn: 'identity-auth',
+  auth: 'principal',
+  permission: 'session:own',
+  summary: 'Mail the caller a link that confirms their address',
+  tags: ['auth'],
+  responses: { 202: { description: 'Accepted', schema: z.object({ status: z.literal('accepted') }) } },
+});
+
+export const verifyEmailConfirmRoute = defineRoute({
+  operationId: 'confirmEmailVerification',
+  method: 'POST',
+  path: '/v1/auth/verify-email/confirm',
+  fn: 'identity-auth',
+  auth: 'public',
+  permission: null,
+  summary: 'Confirm an address with the mailed token',
+  tags: ['auth'],
+  request: { body: z.object({ token: oneTimeToken }) },
+  responses: {
+    204: { description: 'Address confirmed' },
+    400: { description: 'Invalid, used or expired token' },
+  },
+});
+
+export const acceptInvitationRoute = defineRoute({
+  operationId: 'acceptInvitation',
+  method: 'POST',
+  path: '/v1/auth/invitations/accept',
+  fn: 'identity-auth',
+  auth: 'public',
+  permission: null,
+  summary: 'Join a tenant with an invitation',
+  tags: ['auth'],
+  request: {
+    body: z.object({ token: oneTimeToken, password, name: z.string().trim().min(1).max(100) }),
+  },
+  responses: {
+    201: {
+      description: 'The new user, signed in',
+      schema: tokenResponse.extend({ tenantId: z.string(), userId: z.string() }),
+    },
+    400: { description: 'Invalid, used or expired invitation, or a weak password' },
+    409: { description: 'The address already has an account' },
+  },
 });
 
 export const refreshRoute = defineRoute({
@@ -112,7 +245,10 @@ export const meRoute = defineRoute({
         tenantId: z.string(),
         email: z.string().optional(),
         name: z.string().optional(),
+        emailVerified: z.boolean().optional(),
+        mfaEnabled: z.boolean().optional(),
         roles: z.array(z.string()),
+        grants: z.array(z.enum(permissions)).optional(),
         permissions: z.array(z.string()),
       }),
     },
@@ -186,7 +322,7 @@ export const passwordResetConfirmRoute = defineRoute({
   summary: 'Set a new password with a reset token',
   description: 'Ends every session of the user.',
   tags: ['auth'],
-  request: { body: z.object({ token: z.string().min(10).max(200), password }) },
+  request: { body: z.object({ token: oneTimeToken, password }) },
   responses: {
     204: { description: 'Password changed' },
     400: { description: 'Invalid, used or expired token, or a weak password' },
@@ -194,6 +330,14 @@ export const passwordResetConfirmRoute = defineRoute({
 });
 
 export const identityRoutes = [
+  mfaLoginRoute,
+  mfaSetupRoute,
+  mfaVerifyRoute,
+  mfaDisableRoute,
+  mfaRecoveryCodesRoute,
+  verifyEmailRequestRoute,
+  verifyEmailConfirmRoute,
+  acceptInvitationRoute,
   passwordResetRequestRoute,
   passwordResetConfirmRoute,
   rolesRoute,

@@ -3,7 +3,9 @@ import { apiKeyRoutes } from './api-keys';
 import { auditRoutes } from './audit';
 import { devRoutes } from './dev';
 import { identityRoutes } from './identity';
+import { notificationRoutes } from './notifications';
 import { platformRoutes } from './platform';
+import { userRoutes } from './users';
 
 /**
  * The route table: every HTTP route of the platform, in one list. CDK creates an API Gateway route per
@@ -14,6 +16,8 @@ export const httpRoutes: readonly RouteDef[] = [
   ...platformRoutes,
   ...identityRoutes,
   ...apiKeyRoutes,
+  ...userRoutes,
+  ...notificationRoutes,
   ...auditRoutes,
   ...devRoutes,
 ];

@@ -19,6 +19,8 @@ export const eventsTopic = 'events';
 
 export interface EventDispatchDeps {
   publish: (tenantId: string, topic: string, message: unknown) => Promise<{ delivered: number }>;
+  /** Reactions beyond the push, such as turning a security alert into notifications; run first. */
+  react?: (event: EventEnvelope) => Promise<void>;
 }
 
 export const dispatchEvent =
@@ -34,6 +36,7 @@ export const dispatchEvent =
     if (!parsed.success)
       throw new BadRequestError('Event is not an EventBridge envelope.', 'malformed_event');
     const event = parsed.data;
+    await deps.react?.(event);
     const tenantId = event.detail.tenantId;
     if (!tenantId) return { delivered: 0 };
     const { delivered } = await deps.publish(tenantId, eventsTopic, {

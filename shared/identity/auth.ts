@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/chain';
 import type { EmailSender } from '../platform/email';
 import {
@@ -9,15 +9,11 @@ import {
   UnauthorizedError,
 } from '../platform/errors';
 import type { RateLimiter } from '../platform/rate-limit';
+import type { MfaService } from './mfa';
+import { hashToken, oneTimeTokens } from './one-time-tokens';
 import type { PasswordHasher } from './passwords';
-import { permissionsOf } from './permissions';
-import {
-  EmailTakenError,
-  type IdentityRepository,
-  type OneTimeTokenKind,
-  type SecurityEvents,
-  type UserRecord,
-} from './ports';
+import { effectivePermissions, type Role } from './permissions';
+import { EmailTakenError, type IdentityRepository, type SecurityEvents, type UserRecord } from './ports';
 import type { AccessClaims, IssuedToken } from './tokens';
 
 /**
@@ -28,6 +24,10 @@ import type { AccessClaims, IssuedToken } from './tokens';
 export const refreshTokenLifetimeSeconds = 30 * 24 * 60 * 60;
 /** Password-reset and email-verification tokens work once, for one hour. */
 export const oneTimeTokenLifetimeSeconds = 60 * 60;
+/** The MFA step of a login must follow the password within five minutes. */
+export const mfaTokenLifetimeSeconds = 5 * 60;
+/** Invitations are valid for three days. */
+export const invitationLifetimeSeconds = 3 * 24 * 60 * 60;
 
 export interface AuthDeps {
   repo: IdentityRepository;
@@ -45,6 +45,7 @@ export interface AuthDeps {
   openSignup: boolean;
   limiter: RateLimiter;
   limits: AuthLimits;
+  mfa: MfaService;
   now: () => number;
 }
 
@@ -75,22 +76,26 @@ export interface TokenPair {
   tokenType: 'Bearer';
 }
 
+/** A login whose password was right for a user with 2FA: the code goes to `POST /v1/auth/mfa`. */
+export interface MfaChallenge {
+  mfaRequired: true;
+  mfaToken: string;
+  expiresIn: number;
+}
+
 const loginFailed = () =>
   new UnauthorizedError('Login failed. Check your email and password.', 'login_failed');
 const invalidRefresh = () =>
   new UnauthorizedError('The refresh token is invalid or has expired.', 'invalid_refresh_token');
 
-export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export function authService(deps: AuthDeps) {
-  const nowIso = () => new Date(deps.now()).toISOString();
-  const nowSeconds = () => Math.floor(deps.now() / 1000);
-
-  /** Enforces the sign-in limits; the account key is optional (unknown before a token lookup). */
-  const throttle = async (endpoint: string, origin: RequestOrigin, account?: string): Promise<void> => {
-    const checks = [deps.limiter.hit(`${endpoint}:ip:${origin.ip}`, deps.limits.perIpPerMinute, 60)];
+/**
+ * The sign-in attempt limits: per IP and, when the account is known, per account, in 60 s windows.
+ * Over a limit: a security event and 429 with `Retry-After`.
+ */
+export function signInThrottle(deps: Pick<AuthDeps, 'limiter' | 'limits' | 'securityEvents'>) {
+  return async (endpoint: string, origin: RequestOrigin | undefined, account?: string): Promise<void> => {
+    const checks = [];
+    if (origin) checks.push(deps.limiter.hit(`${endpoint}:ip:${origin.ip}`, deps.limits.perIpPerMinute, 60));
     if (account)
       checks.push(deps.limiter.hit(`${endpoint}:acct:${account}`, deps.limits.perAccountPerMinute, 60));
     const decisions = await Promise.all(checks);
@@ -100,63 +105,63 @@ export function authService(deps: AuthDeps) {
         type: 'auth.rate_limited',
         severity: 'medium',
         tenantId: 'platform',
-        details: { endpoint, ip: origin.ip },
+        details: { endpoint, ...(origin ? { ip: origin.ip } : {}) },
       });
       throw new RateLimitedError(Math.max(...blocked.map((d) => d.retryAfterSeconds)));
     }
   };
+}
 
-  /** Creates a single-use token of `kind` for `user`, valid for an hour, and returns it. */
-  const oneTimeToken = async (kind: OneTimeTokenKind, prefix: string, user: UserRecord): Promise<string> => {
-    const token = `${prefix}_${randomBytes(32).toString('base64url')}`;
-    await deps.repo.putOneTimeToken(kind, {
-      tokenHash: hashRefreshToken(token),
+export function authService(deps: AuthDeps) {
+  const nowIso = () => new Date(deps.now()).toISOString();
+  const nowSeconds = () => Math.floor(deps.now() / 1000);
+
+  const throttle = signInThrottle(deps);
+
+  const tokens = oneTimeTokens(deps);
+
+  /** Opens a session (a new refresh-token family) for a completed login and returns its tokens. */
+  const openSession = async (user: UserRecord, amr: string[], origin: RequestOrigin): Promise<TokenPair> => {
+    const familyId = randomUUID();
+    const expiresAt = nowSeconds() + refreshTokenLifetimeSeconds;
+    await deps.repo.putSession({
+      id: familyId,
       tenantId: user.tenantId,
       userId: user.id,
-      expiresAt: nowSeconds() + oneTimeTokenLifetimeSeconds,
+      createdAt: nowIso(),
+      lastUsedAt: nowIso(),
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      amr,
+      expiresAt,
     });
-    return token;
+    return issuePair(user, familyId, amr, expiresAt);
   };
 
-  /** Mails a token with instructions; delivery failures are reported, never surfaced to the caller. */
-  const mailToken = async (
+  const issuePair = async (
     user: UserRecord,
-    subject: string,
-    intro: string,
-    path: string,
-    endpoint: string,
-    token: string,
-  ) => {
-    const how = deps.appUrl
-      ? `Open this link within one hour:\n${deps.appUrl}${path}?token=${encodeURIComponent(token)}`
-      : `Within one hour, send this token to ${endpoint}:\n${token}`;
-    try {
-      await deps.email.send({
-        to: user.email,
-        subject,
-        text: `${intro}\n\n${how}\n\nIt works once. If you did not ask for this, ignore this message.\n`,
-      });
-    } catch (error) {
-      deps.onBackgroundError(subject, error);
-    }
-  };
-
-  const issuePair = async (user: UserRecord, familyId: string, amr: string[]): Promise<TokenPair> => {
+    familyId: string,
+    amr: string[],
+    familyExpiresAt: number,
+  ): Promise<TokenPair> => {
     const access = await deps.issueAccessToken({
       sub: user.id,
       tid: user.tenantId,
       roles: user.roles,
       amr,
       sv: user.sessionVersion,
+      sid: familyId,
     });
     const refreshToken = `vrt_${randomBytes(32).toString('base64url')}`;
     await deps.repo.putRefreshToken({
-      tokenHash: hashRefreshToken(refreshToken),
+      tokenHash: hashToken(refreshToken),
       tenantId: user.tenantId,
       userId: user.id,
       familyId,
       sessionVersion: user.sessionVersion,
-      expiresAt: nowSeconds() + refreshTokenLifetimeSeconds,
+      amr,
+      // The 30-day lifetime is absolute: rotation never extends the family.
+      expiresAt: familyExpiresAt,
     });
     return {
       accessToken: access.token,
@@ -213,10 +218,17 @@ export function authService(deps: AuthDeps) {
         userAgent: origin.userAgent,
         details: { tenantName: input.tenantName },
       });
-      return { tenantId, userId: admin.id, ...(await issuePair(admin, randomUUID(), ['pwd'])) };
+      return { tenantId, userId: admin.id, ...(await openSession(admin, ['pwd'], origin)) };
     },
 
-    async login(input: { email: string; password: string }, origin: RequestOrigin): Promise<TokenPair> {
+    /**
+     * Checks email and password. Without 2FA the answer is a token pair; with 2FA it is the pair when a
+     * valid `totp` code came along, otherwise an MFA challenge to complete at `POST /v1/auth/mfa`.
+     */
+    async login(
+      input: { email: string; password: string; totp?: string },
+      origin: RequestOrigin,
+    ): Promise<TokenPair | MfaChallenge> {
       await throttle('login', origin, input.email);
       const lockedUntil = await deps.repo.getLockout(input.email);
       const user = await deps.repo.findUserByEmail(input.email);
@@ -239,6 +251,12 @@ export function authService(deps: AuthDeps) {
         });
       if (!ok || user.status !== 'active') {
         await loginAudit('failure');
+        await deps.securityEvents.record({
+          type: 'auth.login_failed',
+          severity: 'low',
+          tenantId: user.tenantId,
+          details: { userId: user.id, ip: origin.ip },
+        });
         await deps.repo.recordLoginFailure(input.email, nowSeconds(), lockoutSeconds);
         if (ok === false && ((await deps.repo.getLockout(input.email)) ?? 0) > nowSeconds()) {
           await deps.securityEvents.record({
@@ -251,13 +269,57 @@ export function authService(deps: AuthDeps) {
         throw loginFailed();
       }
       await deps.repo.clearLoginFailures(input.email);
+      if (user.mfa?.enabled) {
+        if (!input.totp) {
+          const { token } = await tokens.issue(
+            'mfa',
+            'vmf',
+            { tenantId: user.tenantId, userId: user.id },
+            mfaTokenLifetimeSeconds,
+          );
+          return { mfaRequired: true, mfaToken: token, expiresIn: mfaTokenLifetimeSeconds };
+        }
+        await deps.mfa.verifySecondFactor(user, { code: input.totp }, origin);
+        await loginAudit('success');
+        return openSession(user, ['pwd', 'otp', 'mfa'], origin);
+      }
       await loginAudit('success');
-      return issuePair(user, randomUUID(), ['pwd']);
+      return openSession(user, ['pwd'], origin);
+    },
+
+    /** Completes a 2FA login: the challenge token (5 min, single use) and a TOTP or recovery code. */
+    async completeMfa(
+      input: { mfaToken: string; code?: string; recoveryCode?: string },
+      origin: RequestOrigin,
+    ): Promise<TokenPair> {
+      await throttle('mfa', origin);
+      const expired = () =>
+        new UnauthorizedError('The sign-in step expired or was used. Log in again.', 'invalid_mfa_token');
+      const hash = hashToken(input.mfaToken);
+      const challenge = await deps.repo.getOneTimeToken('mfa', hash, nowSeconds());
+      if (!challenge) throw expired();
+      const user = await deps.repo.getUser(challenge.tenantId, challenge.userId);
+      if (user?.status !== 'active' || !user) throw expired();
+      const factor = await deps.mfa.verifySecondFactor(user, input, origin);
+      // Consumed only after a right code, so a typo does not cost the password step; once, so a
+      // challenge cannot open two sessions.
+      if (!(await deps.repo.consumeOneTimeToken('mfa', hash, nowSeconds()))) throw expired();
+      await deps.audit.append({
+        tenantId: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.login',
+        resourceType: 'session',
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { secondFactor: factor.method },
+      });
+      return openSession(user, factor.method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa'], origin);
     },
 
     async refresh(refreshToken: string, origin: RequestOrigin): Promise<TokenPair> {
       await throttle('refresh', origin);
-      const record = await deps.repo.getRefreshToken(hashRefreshToken(refreshToken));
+      const record = await deps.repo.getRefreshToken(hashToken(refreshToken));
       if (!record || record.expiresAt <= nowSeconds()) throw invalidRefresh();
       const reuse = async () => {
         await deps.repo.revokeFamily(record.tenantId, record.familyId, nowIso(), record.expiresAt);
@@ -286,14 +348,30 @@ export function authService(deps: AuthDeps) {
       const user = await deps.repo.getUser(record.tenantId, record.userId);
       if (user?.status !== 'active' || !user) throw invalidRefresh();
       if (record.sessionVersion !== user.sessionVersion) throw invalidRefresh();
-      return issuePair(user, record.familyId, ['pwd']);
+      await deps.repo.touchSession(record.tenantId, record.familyId, nowIso(), origin.ip);
+      return issuePair(user, record.familyId, record.amr ?? ['pwd'], record.expiresAt);
     },
 
     async logout(
-      input: { tenantId: string; userId: string; jti: string; exp: number; refreshToken?: string },
+      input: {
+        tenantId: string;
+        userId: string;
+        jti: string;
+        exp: number;
+        sessionId?: string;
+        refreshToken?: string;
+      },
       origin: RequestOrigin,
     ): Promise<void> {
       await deps.repo.denyAccessToken(input.jti, input.exp);
+      if (input.sessionId) {
+        await deps.repo.revokeFamily(
+          input.tenantId,
+          input.sessionId,
+          nowIso(),
+          nowSeconds() + refreshTokenLifetimeSeconds,
+        );
+      }
       await deps.audit.append({
         tenantId: input.tenantId,
         actor: { type: 'user', id: input.userId },
@@ -304,7 +382,7 @@ export function authService(deps: AuthDeps) {
         userAgent: origin.userAgent,
       });
       if (!input.refreshToken) return;
-      const record = await deps.repo.getRefreshToken(hashRefreshToken(input.refreshToken));
+      const record = await deps.repo.getRefreshToken(hashToken(input.refreshToken));
       if (record && record.tenantId === input.tenantId) {
         await deps.repo.revokeFamily(record.tenantId, record.familyId, nowIso(), record.expiresAt);
       }
@@ -319,13 +397,21 @@ export function authService(deps: AuthDeps) {
       await throttle('password-reset', origin, email);
       const user = await deps.repo.findUserByEmail(email);
       if (user?.status !== 'active' || !user) return;
-      const token = await oneTimeToken('password-reset', 'vpr', user);
-      await mailToken(
-        user,
-        'Reset your Vigil password',
-        `Someone asked to reset the password of your Vigil account (${user.email}). To choose a new password:`,
-        '/reset-password',
-        'POST /v1/auth/password-reset/confirm with your new password',
+      const { token } = await tokens.issue(
+        'password-reset',
+        'vpr',
+        { tenantId: user.tenantId, userId: user.id },
+        oneTimeTokenLifetimeSeconds,
+      );
+      await tokens.mail(
+        {
+          to: user.email,
+          subject: 'Reset your Vigil password',
+          intro: `Someone asked to reset the password of your Vigil account (${user.email}). To choose a new password:`,
+          path: '/reset-password',
+          endpoint: 'POST /v1/auth/password-reset/confirm with your new password',
+          validity: 'one hour',
+        },
         token,
       );
       await deps.audit.append({
@@ -349,7 +435,7 @@ export function authService(deps: AuthDeps) {
       deps.checkPassword(input.password);
       const record = await deps.repo.consumeOneTimeToken(
         'password-reset',
-        hashRefreshToken(input.token),
+        hashToken(input.token),
         nowSeconds(),
       );
       if (!record) {
@@ -376,13 +462,21 @@ export function authService(deps: AuthDeps) {
       await throttle('verify-email', origin, userId);
       const user = await deps.repo.getUser(tenantId, userId);
       if (!user || user.emailVerified) return;
-      const token = await oneTimeToken('email-verification', 'vev', user);
-      await mailToken(
-        user,
-        'Confirm your email address for Vigil',
-        `Confirm that ${user.email} is your address for Vigil:`,
-        '/verify-email',
-        'POST /v1/auth/verify-email/confirm',
+      const { token } = await tokens.issue(
+        'email-verification',
+        'vev',
+        { tenantId: user.tenantId, userId: user.id },
+        oneTimeTokenLifetimeSeconds,
+      );
+      await tokens.mail(
+        {
+          to: user.email,
+          subject: 'Confirm your email address for Vigil',
+          intro: `Confirm that ${user.email} is your address for Vigil:`,
+          path: '/verify-email',
+          endpoint: 'POST /v1/auth/verify-email/confirm',
+          validity: 'one hour',
+        },
         token,
       );
     },
@@ -391,7 +485,7 @@ export function authService(deps: AuthDeps) {
       await throttle('verify-email', origin);
       const record = await deps.repo.consumeOneTimeToken(
         'email-verification',
-        hashRefreshToken(token),
+        hashToken(token),
         nowSeconds(),
       );
       if (!record) {
@@ -413,6 +507,61 @@ export function authService(deps: AuthDeps) {
       });
     },
 
+    /**
+     * Joins a tenant with an invitation: the token (single use, three days) names the tenant, the
+     * address and the role. The new user's address counts as verified: the link reached it.
+     */
+    async acceptInvitation(
+      input: { token: string; password: string; name: string },
+      origin: RequestOrigin,
+    ): Promise<TokenPair & { tenantId: string; userId: string }> {
+      await throttle('invitation', origin);
+      deps.checkPassword(input.password);
+      const hash = hashToken(input.token);
+      const invalid = () =>
+        new BadRequestError(
+          'The invitation is invalid, used or expired. Ask for a new one.',
+          'invalid_invitation',
+        );
+      const invitation = await deps.repo.getOneTimeToken('invitation', hash, nowSeconds());
+      const email = invitation?.data?.email;
+      const role = invitation?.data?.role as Role | undefined;
+      if (!invitation || !email || !role) throw invalid();
+      const user: UserRecord = {
+        id: invitation.userId,
+        tenantId: invitation.tenantId,
+        email,
+        name: input.name,
+        passwordHash: await deps.hasher.hash(input.password),
+        roles: [role],
+        status: 'active',
+        createdAt: nowIso(),
+        sessionVersion: 0,
+        emailVerified: true,
+      };
+      if (!(await deps.repo.consumeOneTimeToken('invitation', hash, nowSeconds()))) throw invalid();
+      try {
+        await deps.repo.createUser(user);
+      } catch (error) {
+        if (error instanceof EmailTakenError) {
+          throw new ConflictError('This email address already has an account.', 'email_unavailable');
+        }
+        throw error;
+      }
+      await deps.audit.append({
+        tenantId: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'user.invitation_accepted',
+        resourceType: 'user',
+        resourceId: user.id,
+        outcome: 'success',
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { role, invitedBy: invitation.data?.invitedBy },
+      });
+      return { tenantId: user.tenantId, userId: user.id, ...(await openSession(user, ['pwd'], origin)) };
+    },
+
     async me(tenantId: string, userId: string) {
       const user = await deps.repo.getUser(tenantId, userId);
       if (!user) throw new UnauthorizedError();
@@ -424,7 +573,9 @@ export function authService(deps: AuthDeps) {
         emailVerified: user.emailVerified === true,
         name: user.name,
         roles: user.roles,
-        permissions: permissionsOf(user.roles),
+        grants: user.grants ?? [],
+        mfaEnabled: user.mfa?.enabled === true,
+        permissions: effectivePermissions(user.roles, user.grants),
       };
     },
   };

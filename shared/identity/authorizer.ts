@@ -1,5 +1,5 @@
 import { UnauthorizedError } from '../platform/errors';
-import { permissionsOf } from './permissions';
+import { effectivePermissions, permissionsOf } from './permissions';
 import type { VerifiedAccessToken } from './tokens';
 
 /**
@@ -17,14 +17,25 @@ export type AuthorizerContext =
       permissions: string;
       jti?: string;
       exp?: number;
+      sid?: string;
     }
   | { authenticated: 'false'; reason: 'missing_token' | 'invalid_token' | 'revoked_token' };
 
 export interface AuthorizerDeps {
   verify: (token: string) => Promise<VerifiedAccessToken>;
   isDenied: (jti: string) => Promise<boolean>;
-  /** The user's current session version (moved on by a password reset); undefined for no such user. */
-  sessionVersion?: (tenantId: string, userId: string) => Promise<number | undefined>;
+  /**
+   * The user as stored now: a password reset moves the session version on, an admin may change roles,
+   * grants or status; undefined when there is no such user. Without it, the token's claims are trusted.
+   */
+  currentUser?: (
+    tenantId: string,
+    userId: string,
+  ) => Promise<
+    { sessionVersion: number; roles: string[]; grants?: string[]; status: 'active' | 'disabled' } | undefined
+  >;
+  /** True when the session (refresh-token family) was revoked (logout, session revocation). */
+  isSessionRevoked?: (tenantId: string, sessionId: string) => Promise<boolean>;
   /** Resolves a `vgl_` API key to its tenant, id and permissions (and records its use). */
   resolveApiKey?: (
     key: string,
@@ -59,20 +70,40 @@ export const decideAccess =
       if (error instanceof UnauthorizedError) return { authenticated: 'false', reason: 'invalid_token' };
       throw error;
     }
-    const [denied, version] = await Promise.all([
+    const { sid } = verified;
+    const [denied, user, sessionRevoked] = await Promise.all([
       deps.isDenied(verified.jti),
-      deps.sessionVersion ? deps.sessionVersion(verified.tid, verified.sub) : Promise.resolve(verified.sv),
+      deps.currentUser
+        ? deps.currentUser(verified.tid, verified.sub)
+        : Promise.resolve({
+            sessionVersion: verified.sv,
+            roles: verified.roles,
+            grants: [] as string[],
+            status: 'active' as const,
+          }),
+      sid && deps.isSessionRevoked ? deps.isSessionRevoked(verified.tid, sid) : Promise.resolve(false),
     ]);
-    if (denied || version !== verified.sv) {
+    if (
+      denied ||
+      sessionRevoked ||
+      !user ||
+      user.status !== 'active' ||
+      user.sessionVersion !== verified.sv
+    ) {
       return { authenticated: 'false', reason: 'revoked_token' };
     }
+    // Permissions come from the user as stored now, so a role change or a revoked grant applies at once.
     return {
       authenticated: 'true',
       tenantId: verified.tid,
       principalId: verified.sub,
       principalType: 'user',
-      permissions: permissionsOf(verified.roles).join(','),
+      permissions: (deps.currentUser
+        ? effectivePermissions(user.roles, user.grants)
+        : permissionsOf(verified.roles)
+      ).join(','),
       jti: verified.jti,
       exp: verified.exp,
+      ...(sid ? { sid } : {}),
     };
   };

@@ -49,3 +49,12 @@ export function permissionsOf(roles: readonly string[]): Permission[] {
   }
   return [...granted].sort();
 }
+
+/** What a user may do: their roles' permissions plus their per-user grants, sorted. */
+export function effectivePermissions(roles: readonly string[], grants: readonly string[] = []): Permission[] {
+  const granted = new Set<Permission>(permissionsOf(roles));
+  for (const grant of grants) {
+    if ((permissions as readonly string[]).includes(grant)) granted.add(grant as Permission);
+  }
+  return [...granted].sort();
+}

@@ -12,4 +12,6 @@ export interface Principal {
   permissions: ReadonlySet<Permission>;
   /** The access token's id and expiry (epoch seconds), for logout and revocation. */
   token?: { jti: string; exp: number };
+  /** The session the access token belongs to (users only). */
+  sessionId?: string;
 }

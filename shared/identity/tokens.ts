@@ -22,6 +22,8 @@ export interface AccessClaims {
   amr: string[];
   /** The user's session version; a password reset moves it on and ends older tokens. */
   sv: number;
+  /** The session (refresh-token family) the token belongs to; revoking the session ends it. */
+  sid?: string;
 }
 
 export interface TokenSettings {
@@ -84,6 +86,7 @@ export function accessTokenVerifier(
       roles,
       amr,
       sv: Number(payload.sv ?? 0),
+      ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
       jti: String(payload.jti),
       iat: Number(payload.iat),
       exp: Number(payload.exp),

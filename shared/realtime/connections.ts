@@ -86,6 +86,16 @@ async function answer(deps: RealtimeDeps, connection: Connection, raw: string | 
     case 'ping':
       return { type: 'pong', time: new Date(deps.now()).toISOString() };
     case 'subscribe': {
+      const foreign = message.topics.filter(
+        (t) => t.startsWith('user:') && t !== `user:${connection.principalId}`,
+      );
+      if (foreign.length > 0) {
+        return {
+          type: 'error',
+          code: 'forbidden_topic',
+          message: `Only your own user topic (user:${connection.principalId}) may be subscribed to.`,
+        };
+      }
       const topics = [...new Set([...connection.topics, ...message.topics])];
       if (topics.length > maxTopicsPerConnection) {
         return {

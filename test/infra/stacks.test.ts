@@ -28,6 +28,7 @@ const bindEnvironment: Record<Bind, string[]> = {
   tokenSigning: ['JWT_SIGNING_KEY_ARN'],
   tokenVerification: ['JWT_SIGNING_KEY_ARN'],
   email: [],
+  dataKey: ['DATA_KEY_ARN'],
 };
 const boundVariables = new Set(Object.values(bindEnvironment).flat());
 

@@ -4,22 +4,38 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { Permission } from '../../identity/permissions';
 import {
   EmailTakenError,
   type IdentityRepository,
+  LastAdminError,
+  type OneTimeTokenRecord,
   type RefreshTokenRecord,
+  type SessionRecord,
+  type UserChanges,
   type UserRecord,
 } from '../../identity/ports';
 
+/** A user who counts towards the tenant's last-admin guard. */
+const isActiveAdmin = (user: Pick<UserRecord, 'roles' | 'status'>) =>
+  user.roles.includes('admin') && user.status === 'active';
+
+const stringSet = (value: unknown): string[] =>
+  value instanceof Set ? [...(value as Set<string>)] : Array.isArray(value) ? value.map(String) : [];
+
 /**
  * Identity items on the state table:
- * - tenant `T#<tid> / TENANT`, user `T#<tid> / USER#<uid>`, refresh family `T#<tid> / RTF#<fid>`;
+ * - tenant `T#<tid> / TENANT` (with `adminCount`, the number of active admins), user
+ *   `T#<tid> / USER#<uid>` (with `rev`, bumped on every change), session (refresh-token family)
+ *   `T#<tid> / SESSION#<sid>`;
  * - global lookups: `EMAIL#<email> / EMAIL` (one account per address), `RT#<sha256> / RT` (refresh
- *   tokens by hash), `JTI#<jti> / JTI` (denied access tokens).
- * Refresh tokens, families and denied ids expire by TTL.
+ *   tokens by hash), `JTI#<jti> / JTI` (denied access tokens), `OTT#<kind>#<sha256> / OTT` (one-time
+ *   tokens).
+ * Refresh tokens, sessions, one-time tokens and denied ids expire by TTL.
  */
 export function dynamoIdentityRepository(
   client: DynamoDBDocumentClient,
@@ -39,7 +55,96 @@ export function dynamoIdentityRepository(
     createdAt: String(item.createdAt),
     sessionVersion: Number(item.sessionVersion ?? 0),
     emailVerified: item.emailVerified === true,
+    grants: stringSet(item.grants) as Permission[],
+    mfa: {
+      enabled: item.mfaEnabled === true,
+      ...(item.mfaSecret ? { secret: String(item.mfaSecret) } : {}),
+      ...(item.mfaPendingSecret ? { pendingSecret: String(item.mfaPendingSecret) } : {}),
+      recoveryCodeHashes: stringSet(item.recoveryCodeHashes),
+    },
   });
+
+  const toSession = (item: Record<string, unknown>): SessionRecord => ({
+    id: String(item.sessionId),
+    tenantId: String(item.tenantId),
+    userId: String(item.userId),
+    createdAt: String(item.createdAt),
+    lastUsedAt: String(item.lastUsedAt ?? item.createdAt),
+    ...(item.ip ? { ip: String(item.ip) } : {}),
+    ...(item.userAgent ? { userAgent: String(item.userAgent) } : {}),
+    amr: stringSet(item.amr),
+    expiresAt: Number(item.expiresAt),
+    ...(item.revokedAt ? { revokedAt: String(item.revokedAt) } : {}),
+  });
+
+  const userKey = (tenantId: string, userId: string) => ({ pk: `T#${tenantId}`, sk: `USER#${userId}` });
+
+  const userItem = (user: UserRecord) => ({
+    ...userKey(user.tenantId, user.id),
+    type: 'user',
+    userId: user.id,
+    tenantId: user.tenantId,
+    email: user.email,
+    name: user.name,
+    passwordHash: user.passwordHash,
+    roles: user.roles,
+    status: user.status,
+    createdAt: user.createdAt,
+    sessionVersion: user.sessionVersion,
+    rev: 0,
+    ...(user.emailVerified ? { emailVerified: true } : {}),
+    ...(user.grants && user.grants.length > 0 ? { grants: user.grants } : {}),
+  });
+
+  /** Update of the tenant's active-admin count; a decrement requires another admin to remain. */
+  const adminCountUpdate = (tenantId: string, delta: number) => ({
+    Update: {
+      TableName: tableName,
+      Key: { pk: `T#${tenantId}`, sk: 'TENANT' },
+      UpdateExpression: 'ADD adminCount :delta',
+      ConditionExpression: delta < 0 ? 'adminCount > :one' : 'attribute_exists(pk)',
+      ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
+    },
+  });
+
+  /** Runs a transaction whose item `adminIndex` is the admin-count update, mapping its failure. */
+  const transactUser = async (
+    items: NonNullable<TransactWriteCommand['input']['TransactItems']>,
+    adminIndex: number,
+  ) => {
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (adminIndex >= 0 && reasons[adminIndex]?.Code === 'ConditionalCheckFailed') {
+          throw new LastAdminError('A tenant needs at least one active admin.');
+        }
+        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+      }
+      throw error;
+    }
+  };
+
+  const queryAll = async (pk: string, skPrefix: string): Promise<Record<string, unknown>[]> => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
 
   return {
     async createTenantWithAdmin(tenant, admin) {
@@ -70,6 +175,7 @@ export function dynamoIdentityRepository(
                     tenantId: tenant.id,
                     name: tenant.name,
                     createdAt: tenant.createdAt,
+                    adminCount: 1,
                   },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
@@ -77,19 +183,7 @@ export function dynamoIdentityRepository(
               {
                 Put: {
                   TableName: tableName,
-                  Item: {
-                    pk: `T#${admin.tenantId}`,
-                    sk: `USER#${admin.id}`,
-                    type: 'user',
-                    userId: admin.id,
-                    tenantId: admin.tenantId,
-                    email: admin.email,
-                    name: admin.name,
-                    passwordHash: admin.passwordHash,
-                    roles: admin.roles,
-                    status: admin.status,
-                    createdAt: admin.createdAt,
-                  },
+                  Item: userItem(admin),
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
@@ -119,6 +213,249 @@ export function dynamoIdentityRepository(
       return item ? toUser(item) : undefined;
     },
 
+    async createUser(user) {
+      const admin = isActiveAdmin(user);
+      const items: NonNullable<TransactWriteCommand['input']['TransactItems']> = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              pk: `EMAIL#${user.email}`,
+              sk: 'EMAIL',
+              type: 'email',
+              tenantId: user.tenantId,
+              userId: user.id,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: userItem(user),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ];
+      if (admin) items.push(adminCountUpdate(user.tenantId, 1));
+      if (!(await transactUser(items, -1))) throw new EmailTakenError(user.email);
+    },
+
+    async listUsers(tenantId) {
+      return (await queryAll(`T#${tenantId}`, 'USER#')).map(toUser);
+    },
+
+    async updateUser(tenantId, userId, changes: UserChanges) {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const item = await get(`T#${tenantId}`, `USER#${userId}`);
+        if (!item) return undefined;
+        const before = toUser(item);
+        const after = { ...before, ...changes };
+        const sets: string[] = ['rev = :next'];
+        const removes: string[] = [];
+        const names: Record<string, string> = {};
+        const values: Record<string, unknown> = { ':next': Number(item.rev ?? 0) + 1 };
+        const set = (attribute: string, value: unknown) => {
+          names[`#${attribute}`] = attribute;
+          values[`:${attribute}`] = value;
+          sets.push(`#${attribute} = :${attribute}`);
+        };
+        if (changes.name !== undefined) set('name', changes.name);
+        if (changes.roles !== undefined) set('roles', changes.roles);
+        if (changes.status !== undefined) set('status', changes.status);
+        if (changes.grants !== undefined && changes.grants.length > 0) set('grants', changes.grants);
+        if (changes.grants !== undefined && changes.grants.length === 0) removes.push('grants');
+        if (item.rev !== undefined) values[':rev'] = item.rev;
+        const update = {
+          Update: {
+            TableName: tableName,
+            Key: userKey(tenantId, userId),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            // Optimistic concurrency: the user is unchanged since it was read.
+            ConditionExpression:
+              item.rev === undefined ? 'attribute_exists(pk) AND attribute_not_exists(rev)' : 'rev = :rev',
+            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+          },
+        };
+        const delta = Number(isActiveAdmin(after)) - Number(isActiveAdmin(before));
+        const items: NonNullable<TransactWriteCommand['input']['TransactItems']> = [update];
+        if (delta !== 0) items.push(adminCountUpdate(tenantId, delta));
+        if (await transactUser(items, delta !== 0 ? 1 : -1)) return after;
+      }
+      throw new Error('The user changed concurrently three times; try again.');
+    },
+
+    async deleteUser(tenantId, userId) {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const item = await get(`T#${tenantId}`, `USER#${userId}`);
+        if (!item) return false;
+        const user = toUser(item);
+        const items: NonNullable<TransactWriteCommand['input']['TransactItems']> = [
+          {
+            Delete: {
+              TableName: tableName,
+              Key: userKey(tenantId, userId),
+              ConditionExpression: item.rev === undefined ? 'attribute_not_exists(rev)' : 'rev = :rev',
+              ...(item.rev === undefined ? {} : { ExpressionAttributeValues: { ':rev': item.rev } }),
+            },
+          },
+          { Delete: { TableName: tableName, Key: { pk: `EMAIL#${user.email}`, sk: 'EMAIL' } } },
+        ];
+        const admin = isActiveAdmin(user);
+        if (admin) items.push(adminCountUpdate(tenantId, -1));
+        if (await transactUser(items, admin ? 2 : -1)) return true;
+      }
+      throw new Error('The user changed concurrently three times; try again.');
+    },
+
+    async setPendingMfaSecret(tenantId, userId, ciphertext) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: userKey(tenantId, userId),
+          UpdateExpression: 'SET mfaPendingSecret = :secret',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':secret': ciphertext },
+        }),
+      );
+    },
+
+    async enableMfa(tenantId, userId, pendingSecret, recoveryCodeHashes) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: userKey(tenantId, userId),
+            UpdateExpression:
+              'SET mfaEnabled = :yes, mfaSecret = :secret, recoveryCodeHashes = :codes REMOVE mfaPendingSecret',
+            ConditionExpression: 'mfaPendingSecret = :secret',
+            ExpressionAttributeValues: {
+              ':yes': true,
+              ':secret': pendingSecret,
+              ':codes': new Set(recoveryCodeHashes),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async disableMfa(tenantId, userId) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: userKey(tenantId, userId),
+          UpdateExpression: 'SET mfaEnabled = :no REMOVE mfaSecret, mfaPendingSecret, recoveryCodeHashes',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':no': false },
+        }),
+      );
+    },
+
+    async claimMfaStep(tenantId, userId, step) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: userKey(tenantId, userId),
+            UpdateExpression: 'SET mfaLastStep = :step',
+            ConditionExpression:
+              'attribute_exists(pk) AND (attribute_not_exists(mfaLastStep) OR mfaLastStep < :step)',
+            ExpressionAttributeValues: { ':step': step },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async setRecoveryCodes(tenantId, userId, hashes) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: userKey(tenantId, userId),
+          UpdateExpression: 'SET recoveryCodeHashes = :codes',
+          ConditionExpression: 'mfaEnabled = :yes',
+          ExpressionAttributeValues: { ':codes': new Set(hashes), ':yes': true },
+        }),
+      );
+    },
+
+    async consumeRecoveryCode(tenantId, userId, hash) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: userKey(tenantId, userId),
+            UpdateExpression: 'DELETE recoveryCodeHashes :code',
+            ConditionExpression: 'contains(recoveryCodeHashes, :hash)',
+            ExpressionAttributeValues: { ':code': new Set([hash]), ':hash': hash },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async putSession(session) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `T#${session.tenantId}`,
+            sk: `SESSION#${session.id}`,
+            type: 'session',
+            sessionId: session.id,
+            tenantId: session.tenantId,
+            userId: session.userId,
+            createdAt: session.createdAt,
+            lastUsedAt: session.lastUsedAt,
+            ...(session.ip ? { ip: session.ip } : {}),
+            ...(session.userAgent ? { userAgent: session.userAgent.slice(0, 512) } : {}),
+            amr: session.amr,
+            expiresAt: session.expiresAt,
+            ttl: session.expiresAt,
+          },
+        }),
+      );
+    },
+
+    async touchSession(tenantId, sessionId, at, ip) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: `T#${tenantId}`, sk: `SESSION#${sessionId}` },
+            UpdateExpression: 'SET lastUsedAt = :at, ip = :ip',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':at': at, ':ip': ip },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async getSession(tenantId, sessionId) {
+      const item = await get(`T#${tenantId}`, `SESSION#${sessionId}`);
+      return item?.sessionId ? toSession(item) : undefined;
+    },
+
+    async listSessions(tenantId, nowSeconds, userId) {
+      return (await queryAll(`T#${tenantId}`, 'SESSION#'))
+        .filter((item) => item.sessionId && !item.revokedAt && Number(item.expiresAt) > nowSeconds)
+        .map(toSession)
+        .filter((session) => userId === undefined || session.userId === userId);
+    },
+
     async putRefreshToken(record) {
       await client.send(
         new PutCommand({
@@ -146,6 +483,7 @@ export function dynamoIdentityRepository(
         sessionVersion: Number(item.sessionVersion ?? 0),
         expiresAt: Number(item.expiresAt),
         ...(item.rotatedAt ? { rotatedAt: String(item.rotatedAt) } : {}),
+        ...(item.amr ? { amr: stringSet(item.amr) } : {}),
       } satisfies RefreshTokenRecord;
     },
 
@@ -168,22 +506,20 @@ export function dynamoIdentityRepository(
     },
 
     async revokeFamily(tenantId, familyId, at, expiresAt) {
+      // Upsert: a family revoked before its session item was written stays revoked.
       await client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: tableName,
-          Item: {
-            pk: `T#${tenantId}`,
-            sk: `RTF#${familyId}`,
-            type: 'refresh-family',
-            revokedAt: at,
-            ttl: expiresAt,
-          },
+          Key: { pk: `T#${tenantId}`, sk: `SESSION#${familyId}` },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at), #ttl = if_not_exists(#ttl, :ttl)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':at': at, ':ttl': expiresAt },
         }),
       );
     },
 
     async isFamilyRevoked(tenantId, familyId) {
-      return (await get(`T#${tenantId}`, `RTF#${familyId}`))?.revokedAt !== undefined;
+      return (await get(`T#${tenantId}`, `SESSION#${familyId}`))?.revokedAt !== undefined;
     },
 
     async denyAccessToken(jti, expiresAt) {
@@ -251,6 +587,12 @@ export function dynamoIdentityRepository(
       );
     },
 
+    async getOneTimeToken(kind, tokenHash, nowSeconds) {
+      const item = await get(`OTT#${kind}#${tokenHash}`, 'OTT');
+      if (!item || Number(item.expiresAt) <= nowSeconds) return undefined;
+      return toOneTimeToken(tokenHash, item);
+    },
+
     async consumeOneTimeToken(kind, tokenHash, nowSeconds) {
       try {
         const result = await client.send(
@@ -263,13 +605,7 @@ export function dynamoIdentityRepository(
           }),
         );
         const item = result.Attributes;
-        if (!item) return undefined;
-        return {
-          tokenHash,
-          tenantId: String(item.tenantId),
-          userId: String(item.userId),
-          expiresAt: Number(item.expiresAt),
-        };
+        return item ? toOneTimeToken(tokenHash, item) : undefined;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
@@ -299,5 +635,15 @@ export function dynamoIdentityRepository(
         }),
       );
     },
+  };
+}
+
+function toOneTimeToken(tokenHash: string, item: Record<string, unknown>): OneTimeTokenRecord {
+  return {
+    tokenHash,
+    tenantId: String(item.tenantId),
+    userId: String(item.userId),
+    expiresAt: Number(item.expiresAt),
+    ...(item.data ? { data: item.data as Record<string, string> } : {}),
   };
 }

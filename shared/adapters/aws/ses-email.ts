@@ -20,3 +20,20 @@ export function sesEmailSender(client: SESv2Client, from: string): EmailSender {
     },
   };
 }
+
+/**
+ * The Lambdas' mail sender: SES from `EMAIL_FROM` when it is set; otherwise a sender that fails, so a
+ * deployment without a verified sender still answers (callers report the failure, never surface it).
+ */
+export function emailSenderFromEnv(
+  client: SESv2Client,
+  env: Record<string, string | undefined> = process.env,
+): EmailSender {
+  const from = env.EMAIL_FROM;
+  if (from) return sesEmailSender(client, from);
+  return {
+    send: async () => {
+      throw new Error('EMAIL_FROM is not configured; no mail can be sent.');
+    },
+  };
+}

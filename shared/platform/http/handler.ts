@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import * as z from 'zod';
 import type { AuditLog } from '../../audit/chain';
 import type { Permission } from '../../identity/permissions';
+import type { SecurityEvents } from '../../identity/ports';
 import type { Principal } from '../../identity/principal';
 import { intEnv, listEnv } from '../config';
 import {
@@ -20,12 +21,13 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VigilError,
 } from '../errors';
 import { logger, metrics } from '../observability';
 import type { RateLimiter } from '../rate-limit';
 import { apiSecurityHeaders, type CorsConfig, corsHeaders } from './headers';
 import { problemResponse } from './problem';
-import { type RouteDef, routeKey } from './route';
+import { isAuditedChange, type RouteDef, routeKey } from './route';
 
 /** Default request body limit (bytes); routes may set their own `maxBodyBytes`. */
 export const defaultMaxBodyBytes = 1_048_576;
@@ -108,8 +110,13 @@ export interface HttpOptions {
   tracer?: Tracer;
   /** Per-principal request limit on `principal` routes (`API_RATE_LIMIT_PER_SECOND`, default 10). */
   limiter?: RateLimiter;
-  /** Where refused requests (403) are recorded as `permission.denied` audit events. */
+  /**
+   * Where refused requests (403) are recorded as `permission.denied`, and state-changing requests as
+   * `api.<operationId>` (unless their route audits itself). Required when any route changes state.
+   */
   audit?: AuditLog;
+  /** Where refusals and rate-limit violations count towards the tenant's security metrics. */
+  securityEvents?: SecurityEvents;
 }
 
 type Event = APIGatewayProxyEventV2 & {
@@ -132,6 +139,10 @@ const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
  */
 export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = {}) {
   const byKey = new Map(impls.map((impl) => [impl.key, impl]));
+  const unaudited = impls.filter((impl) => isAuditedChange(impl.route) && !options.audit);
+  if (unaudited.length > 0) {
+    throw new Error(`State-changing routes need an audit log: ${unaudited.map((i) => i.key).join(', ')}`);
+  }
   const cors: CorsConfig = options.cors ?? { allowedOrigins: listEnv('CORS_ALLOWED_ORIGINS') };
   const platformMaxBody = intEnv('MAX_BODY_BYTES', defaultMaxBodyBytes);
   const perPrincipalPerSecond = intEnv('API_RATE_LIMIT_PER_SECOND', 10);
@@ -155,6 +166,12 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
         userAgent: event.requestContext.http.userAgent,
         details: { permission: route.permission },
       });
+      await options.securityEvents?.record({
+        type: 'permission.denied',
+        severity: 'low',
+        tenantId: principal.tenantId,
+        details: { principalId: principal.id, route: routeKey(route), permission: route.permission },
+      });
       throw new ForbiddenError(
         `This action needs the '${route.permission}' permission.`,
         'permission_denied',
@@ -166,7 +183,18 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
         perPrincipalPerSecond,
         1,
       );
-      if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
+      if (!decision.allowed) {
+        // Counted once per window, not once per refused request, so a flood is one violation per second.
+        if (decision.count === perPrincipalPerSecond + 1) {
+          await options.securityEvents?.record({
+            type: 'api.rate_limited',
+            severity: 'low',
+            tenantId: principal.tenantId,
+            details: { principalId: principal.id, route: routeKey(route) },
+          });
+        }
+        throw new RateLimitedError(decision.retryAfterSeconds);
+      }
     }
     const body = parseBody(event, route, route.maxBodyBytes ?? platformMaxBody);
     const issues: FieldIssue[] = [];
@@ -176,17 +204,40 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
       params: validatePart('params', route.request?.params, event.pathParameters ?? {}, issues),
     };
     if (issues.length > 0) throw new ValidationError(issues);
-    const result = await impl.run({
-      ...input,
-      method: event.requestContext.http.method,
-      path: event.rawPath,
-      headers: event.headers ?? {},
-      requestId: state.requestId,
-      sourceIp: event.requestContext.http.sourceIp,
-      userAgent: event.requestContext.http.userAgent,
-      principal,
-    });
-    return toResult(result instanceof HttpResponse ? result : new HttpResponse(200, result));
+    const autoAudit =
+      principal && options.audit && isAuditedChange(route) && route.audit !== 'self'
+        ? (outcome: 'success' | 'failure', details?: Record<string, unknown>) =>
+            options.audit?.append({
+              tenantId: principal.tenantId,
+              actor: { type: principal.type, id: principal.id },
+              action: `api.${route.operationId}`,
+              resourceType: route.tags[0] ?? 'api',
+              resourceId: typeof event.pathParameters?.id === 'string' ? event.pathParameters.id : undefined,
+              outcome,
+              ip: event.requestContext.http.sourceIp,
+              userAgent: event.requestContext.http.userAgent,
+              details: { route: routeKey(route), ...details },
+            })
+        : undefined;
+    let result: unknown;
+    try {
+      result = await impl.run({
+        ...input,
+        method: event.requestContext.http.method,
+        path: event.rawPath,
+        headers: event.headers ?? {},
+        requestId: state.requestId,
+        sourceIp: event.requestContext.http.sourceIp,
+        userAgent: event.requestContext.http.userAgent,
+        principal,
+      });
+    } catch (error) {
+      await autoAudit?.('failure', { status: error instanceof VigilError ? error.status : 500 });
+      throw error;
+    }
+    const response = result instanceof HttpResponse ? result : new HttpResponse(200, result);
+    await autoAudit?.(response.statusCode < 400 ? 'success' : 'failure', { status: response.statusCode });
+    return toResult(response);
   };
 
   const requestContext: MiddlewareObj<Event, APIGatewayProxyStructuredResultV2> = {
@@ -305,6 +356,7 @@ const authorizerContext = z.object({
   permissions: z.string(),
   jti: z.string().optional(),
   exp: z.coerce.number().optional(),
+  sid: z.string().optional(),
 });
 
 const rejectedContext = z.object({
@@ -329,13 +381,14 @@ function authenticate(event: Event): Principal {
         )
       : new UnauthorizedError();
   }
-  const { jti, exp } = parsed.data;
+  const { jti, exp, sid } = parsed.data;
   const principal: Principal = {
     tenantId: parsed.data.tenantId,
     id: parsed.data.principalId,
     type: parsed.data.principalType,
     permissions: new Set(parsed.data.permissions.split(',').filter(Boolean) as Permission[]),
     ...(jti && exp ? { token: { jti, exp } } : {}),
+    ...(sid ? { sessionId: sid } : {}),
   };
   return principal;
 }

@@ -44,6 +44,16 @@ export interface RouteDef<
   target?: 'all' | 'local';
   /** Maximum accepted request body in bytes; defaults to the platform limit. */
   maxBodyBytes?: number;
+  /**
+   * How a state-changing `principal` route is audited. `auto` (default): the handler stack records
+   * `api.<operationId>` with its outcome. `self`: the use case writes its own, richer events.
+   */
+  audit?: 'auto' | 'self';
+}
+
+/** Routes that change state on behalf of a principal: every one of them leaves an audit event. */
+export function isAuditedChange(route: Pick<RouteDef, 'method' | 'auth'>): boolean {
+  return route.auth === 'principal' && route.method !== 'GET';
 }
 
 /** Identity helper that keeps the literal types of a route's schemas. */
