@@ -1,4 +1,5 @@
 import { benchBundles } from './bundles';
+import { benchExtraction } from './extraction';
 import { benchPasswordVerification, benchTokenVerification } from './identity';
 
 /**
@@ -52,8 +53,44 @@ async function identity(): Promise<void> {
   console.log(`  p50 ${passwords.p50.toFixed(0)} ms, p99 ${passwords.p99.toFixed(0)} ms per login`);
 }
 
+async function extraction(): Promise<void> {
+  const r = await benchExtraction();
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  console.log('');
+  console.log(
+    `Indicator extraction (${(r.inputBytes / 1e6).toFixed(1)} MB of repeated corpus; quality on ${r.cases} labelled cases)`,
+  );
+  console.log(
+    [
+      'extractor'.padEnd(16),
+      'MB/s'.padStart(8),
+      'varied'.padStart(8),
+      'precision'.padStart(10),
+      'recall'.padStart(8),
+    ].join('  '),
+  );
+  for (const [name, f] of [
+    ['vigil', r.ours],
+    ['ioc-extractor', r.iocExtractor],
+  ] as const) {
+    console.log(
+      [
+        name.padEnd(16),
+        f.mbPerSecond.toFixed(1).padStart(8),
+        f.variedMbPerSecond.toFixed(1).padStart(8),
+        pct(f.precision).padStart(10),
+        pct(f.recall).padStart(8),
+      ].join('  '),
+    );
+  }
+  console.log(
+    `  ${r.speedup.toFixed(1)}x ioc-extractor's throughput (${r.variedSpeedup.toFixed(1)}x on varied input; target >= 5x, no lower recall)`,
+  );
+}
+
 main()
   .then(identity)
+  .then(extraction)
   .catch((err) => {
     console.error(err);
     process.exit(1);
