@@ -23,6 +23,7 @@ const keyId = z.object({ id: z.string().regex(/^[A-Za-z0-9]{16}$/) });
 
 export const createApiKeyRoute = defineRoute({
   operationId: 'createApiKey',
+  audit: 'self',
   method: 'POST',
   path: '/v1/api-keys',
   fn: 'identity-auth',
@@ -54,6 +55,7 @@ export const listApiKeysRoute = defineRoute({
 
 export const deleteApiKeyRoute = defineRoute({
   operationId: 'deleteApiKey',
+  audit: 'self',
   method: 'DELETE',
   path: '/v1/api-keys/{id}',
   fn: 'identity-auth',
@@ -67,6 +69,7 @@ export const deleteApiKeyRoute = defineRoute({
 
 export const rotateApiKeyRoute = defineRoute({
   operationId: 'rotateApiKey',
+  audit: 'self',
   method: 'POST',
   path: '/v1/api-keys/{id}/rotate',
   fn: 'identity-auth',

@@ -112,6 +112,7 @@ const mfaRoute = (operationId: string, path: string, summary: string) => ({
   permission: 'session:own' as const,
   summary,
   tags: ['2fa'],
+  audit: 'self' as const,
 });
 
 export const mfaSetupRoute = defineRoute({
@@ -215,6 +216,7 @@ export const refreshRoute = defineRoute({
 
 export const logoutRoute = defineRoute({
   operationId: 'logout',
+  audit: 'self',
   method: 'POST',
   path: '/v1/auth/logout',
   fn: 'identity-auth',

@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { localLambdaContext } from '../../../infra/local/lambda-context';
+import type { AuditEventInput, AuditLog } from '../../../shared/audit/chain';
+import { ConflictError } from '../../../shared/platform/errors';
 import { unknownRoute } from '../../../shared/platform/fallback';
 import { httpHandler, implement, implementDefault, reply } from '../../../shared/platform/http/handler';
 import { defineRoute } from '../../../shared/platform/http/route';
@@ -198,5 +200,76 @@ describe('shared HTTP stack', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.allow).toBe('POST');
     expect(wrongMethod.headers['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('audit of state-changing requests', () => {
+  const changeRoute = defineRoute({
+    ...guardedRoute,
+    operationId: 'changeThing',
+    method: 'PUT',
+    path: '/v1/things/{id}',
+    tags: ['things'],
+    request: { params: z.object({ id: z.string() }) },
+  });
+  const selfAuditedRoute = defineRoute({
+    ...changeRoute,
+    operationId: 'selfAudited',
+    path: '/v1/self/{id}',
+    audit: 'self',
+  });
+  const failingRoute = defineRoute({ ...changeRoute, operationId: 'failing', path: '/v1/failing/{id}' });
+
+  const recorded: AuditEventInput[] = [];
+  const audit: AuditLog = {
+    append: async (event) => {
+      recorded.push(event);
+      return { ...event, id: 'e', time: '', seq: recorded.length, prevHash: '', hash: '' };
+    },
+  };
+  const audited = httpHandler(
+    [
+      implement(changeRoute, async () => reply(204, undefined)),
+      implement(selfAuditedRoute, async () => reply(204, undefined)),
+      implement(failingRoute, async () => {
+        throw new ConflictError('busy', 'busy');
+      }),
+    ],
+    { audit },
+  );
+  const call = (path: string, routeKey: string) => {
+    const event = getEvent(path, 'PUT', routeKey);
+    event.pathParameters = { id: 'thing-1' };
+    return audited(event as never, localLambdaContext('test'));
+  };
+
+  it('records the actor, route, resource and outcome of every change unless the route audits itself', async () => {
+    recorded.length = 0;
+
+    await call('/v1/things/thing-1', 'PUT /v1/things/{id}');
+    await call('/v1/self/thing-1', 'PUT /v1/self/{id}');
+    await call('/v1/failing/thing-1', 'PUT /v1/failing/{id}');
+
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        tenantId: 't_01HZX3Q7K9',
+        action: 'api.changeThing',
+        resourceType: 'things',
+        resourceId: 'thing-1',
+        outcome: 'success',
+        details: { route: 'PUT /v1/things/{id}', status: 204 },
+      }),
+      expect.objectContaining({
+        action: 'api.failing',
+        outcome: 'failure',
+        details: expect.objectContaining({ status: 409 }),
+      }),
+    ]);
+  });
+
+  it('refuses to build a handler with state-changing routes and no audit log', () => {
+    expect(() => httpHandler([implement(changeRoute, async () => reply(204, undefined))])).toThrow(
+      /need an audit log: PUT \/v1\/things\/\{id\}/,
+    );
   });
 });

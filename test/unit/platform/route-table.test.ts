@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lambdaById, lambdas } from '../../../infra/lambdas';
 import { fallbackFunctionId, httpRoutes, wsRoutes } from '../../../shared/api/route-table';
 import { permissions } from '../../../shared/identity/permissions';
-import type { RouteDef } from '../../../shared/platform/http/route';
+import { isAuditedChange, type RouteDef } from '../../../shared/platform/http/route';
 import { buildOpenApi } from '../../../shared/platform/openapi';
 import { RouteMatcher } from '../../../shared/platform/route-match';
 
@@ -51,6 +51,14 @@ describe('route table', () => {
     expect(routeProblems([broken])).toEqual([
       'GET /v1/broken: authenticated route without a declared permission',
     ]);
+  });
+
+  it('binds the audit writer to every Lambda that serves a state-changing principal route', () => {
+    const unaudited = httpRoutes
+      .filter((route) => isAuditedChange(route) && !lambdaById(route.fn).binds.includes('auditTableWrite'))
+      .map((route) => `${route.method} ${route.path} (${route.fn})`);
+
+    expect(unaudited).toEqual([]);
   });
 
   it('points every WebSocket route and the fallback at a cataloged Lambda', () => {
