@@ -26,6 +26,7 @@ import {
 import { logger, metrics } from '../observability';
 import type { RateLimiter } from '../rate-limit';
 import { apiSecurityHeaders, type CorsConfig, corsHeaders } from './headers';
+import { injectionProbes } from './injection';
 import { problemResponse } from './problem';
 import { isAuditedChange, type RouteDef, routeKey } from './route';
 
@@ -197,6 +198,17 @@ export function httpHandler(impls: readonly RouteImpl[], options: HttpOptions = 
       }
     }
     const body = parseBody(event, route, route.maxBodyBytes ?? platformMaxBody);
+    if (principal && options.securityEvents) {
+      const found = injectionProbes([body, event.queryStringParameters, event.pathParameters]);
+      if (found.length > 0) {
+        await options.securityEvents.record({
+          type: 'security.injection_attempt',
+          severity: 'medium',
+          tenantId: principal.tenantId,
+          details: { principalId: principal.id, route: routeKey(route), probes: found },
+        });
+      }
+    }
     const issues: FieldIssue[] = [];
     const input = {
       body: validatePart('body', route.request?.body, body, issues),
