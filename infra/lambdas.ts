@@ -123,6 +123,22 @@ export const lambdas = [
     binds: ['stateTableWrite', 'auditTableWrite', 'eventBus'],
   },
   {
+    id: 'integrations-api',
+    entry: 'functions/integrations/api.ts',
+    description: 'Integration catalog, configuration, tests, usage, export/import, and direct actions',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    binds: ['stateTableWrite', 'auditTableWrite', 'dataKey', 'eventBus'],
+  },
+  {
+    id: 'integrations-health',
+    entry: 'functions/integrations/health.ts',
+    description: 'Scheduled: health check of every enabled integration of every tenant',
+    memoryMb: 512,
+    timeoutSeconds: 300,
+    binds: ['stateTableWrite', 'auditTableWrite', 'dataKey', 'eventBus'],
+  },
+  {
     id: 'audit-api',
     entry: 'functions/audit/api.ts',
     description: 'GET /v1/audit: query the audit trail and verify its hash chain',

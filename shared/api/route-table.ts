@@ -3,6 +3,7 @@ import { apiKeyRoutes } from './api-keys';
 import { auditRoutes } from './audit';
 import { devRoutes } from './dev';
 import { identityRoutes } from './identity';
+import { integrationRoutes } from './integrations';
 import { notificationRoutes } from './notifications';
 import { platformRoutes } from './platform';
 import { userRoutes } from './users';
@@ -18,6 +19,7 @@ export const httpRoutes: readonly RouteDef[] = [
   ...apiKeyRoutes,
   ...userRoutes,
   ...notificationRoutes,
+  ...integrationRoutes,
   ...auditRoutes,
   ...devRoutes,
 ];

@@ -87,6 +87,8 @@ export interface CatalogEntry {
 
 /** What the platform passes to every adapter call. */
 export interface AdapterContext {
+  /** The tenant the call is made for (per-tenant caches such as Picus access tokens key on it). */
+  tenantId?: string;
   http: OutboundClient;
   /** Decrypted credentials, by field name (only `secret` fields). */
   credentials: Readonly<Record<string, string>>;

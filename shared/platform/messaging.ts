@@ -51,4 +51,11 @@ export interface ScheduleDef {
   description: string;
 }
 
-export const scheduleDefs: readonly ScheduleDef[] = [];
+export const scheduleDefs: readonly ScheduleDef[] = [
+  {
+    id: 'integration-health',
+    expression: 'rate(1 hour)',
+    targetFn: 'integrations-health',
+    description: 'Health check of every enabled integration (one cheap real call each)',
+  },
+];

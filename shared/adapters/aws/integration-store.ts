@@ -1,0 +1,181 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type IntegrationRecord,
+  type IntegrationStore,
+  latencyBucketsMs,
+  type UsageDay,
+} from '../../integrations/store';
+
+/**
+ * Integration configuration and usage on the state table:
+ * - `T#<tid> / INTEG#<name>`: the configuration, with `revision` for optimistic concurrency; while
+ *   enabled it is also in the `gsi1` partition `INTEG#ENABLED` (sort key `<tid>#<name>`), which the
+ *   scheduled health check reads instead of scanning;
+ * - `T#<tid> / USAGE#<name>#<yyyy-mm-dd>`: atomic counters and a latency histogram (`l0`…), kept 400 days.
+ */
+const enabledIndexKey = 'INTEG#ENABLED';
+const usageRetentionSeconds = 400 * 86_400;
+
+export function dynamoIntegrationStore(client: DynamoDBDocumentClient, tableName: string): IntegrationStore {
+  const key = (tenantId: string, name: string) => ({ pk: `T#${tenantId}`, sk: `INTEG#${name}` });
+  const toRecord = (item: Record<string, unknown>): IntegrationRecord => ({
+    tenantId: String(item.tenantId),
+    name: String(item.name),
+    enabled: item.enabled === true,
+    settings: (item.settings as IntegrationRecord['settings']) ?? {},
+    ...(item.credentialsCiphertext ? { credentialsCiphertext: String(item.credentialsCiphertext) } : {}),
+    credentialHints: (item.credentialHints as Record<string, string>) ?? {},
+    health: (item.health as IntegrationRecord['health']) ?? { status: 'untested' },
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    updatedBy: String(item.updatedBy),
+    revision: Number(item.revision ?? 0),
+  });
+
+  return {
+    async get(tenantId, name) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: key(tenantId, name), ConsistentRead: true }),
+      );
+      return Item ? toRecord(Item) : undefined;
+    },
+
+    async list(tenantId) {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `T#${tenantId}`, ':prefix': 'INTEG#' },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return items.map(toRecord);
+    },
+
+    async put(record, expectedRevision) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...key(record.tenantId, record.name),
+              type: 'integration',
+              ...record,
+              ...(record.enabled
+                ? { gsi1pk: enabledIndexKey, gsi1sk: `${record.tenantId}#${record.name}` }
+                : {}),
+            },
+            ConditionExpression: expectedRevision === 0 ? 'attribute_not_exists(pk)' : 'revision = :expected',
+            ...(expectedRevision === 0
+              ? {}
+              : { ExpressionAttributeValues: { ':expected': expectedRevision } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async delete(tenantId, name) {
+      const result = await client.send(
+        new DeleteCommand({ TableName: tableName, Key: key(tenantId, name), ReturnValues: 'ALL_OLD' }),
+      );
+      return result.Attributes !== undefined;
+    },
+
+    async setHealth(tenantId, name, health) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(tenantId, name),
+            UpdateExpression: 'SET health = :health',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':health': health },
+          }),
+        );
+      } catch (error) {
+        // Deleted meanwhile: nothing to record.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async recordCall(tenantId, name, call) {
+      const bucket = latencyBucketsMs.findIndex((bound) => call.latencyMs <= bound);
+      const index = bucket === -1 ? latencyBucketsMs.length : bucket;
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: `T#${tenantId}`, sk: `USAGE#${name}#${call.date}` },
+          UpdateExpression: `ADD requests :one, ${call.ok ? 'successes' : 'failures'} :one, l${index} :one SET #ttl = if_not_exists(#ttl, :ttl), #type = :type`,
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':ttl': Math.floor(Date.parse(call.date) / 1000) + usageRetentionSeconds,
+            ':type': 'integration-usage',
+          },
+        }),
+      );
+    },
+
+    async usage(tenantId, name, fromDate, toDate) {
+      const result = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `T#${tenantId}`,
+            ':from': `USAGE#${name}#${fromDate}`,
+            ':to': `USAGE#${name}#${toDate}`,
+          },
+        }),
+      );
+      return (result.Items ?? []).map(
+        (item): UsageDay => ({
+          date: String(item.sk).slice(`USAGE#${name}#`.length),
+          requests: Number(item.requests ?? 0),
+          successes: Number(item.successes ?? 0),
+          failures: Number(item.failures ?? 0),
+          latency: Array.from({ length: latencyBucketsMs.length + 1 }, (_, i) => Number(item[`l${i}`] ?? 0)),
+        }),
+      );
+    },
+
+    async tenantsWithEnabled() {
+      const tenants = new Set<string>();
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :pk',
+            ExpressionAttributeValues: { ':pk': enabledIndexKey },
+            ProjectionExpression: 'tenantId',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) tenants.add(String(item.tenantId));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return [...tenants];
+    },
+  };
+}
