@@ -18,6 +18,8 @@ export interface LocalConfig {
   accessLog: boolean;
   /** Visibility timeout of local queues: how long a failed message waits before its retry. */
   queueVisibilitySeconds: number;
+  /** Point every integration adapter at local fakes (`VIGIL_PROVIDER_SANDBOX=1`). */
+  providerSandbox: boolean;
 }
 
 export function localConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
@@ -35,5 +37,6 @@ export function localConfig(env: Record<string, string | undefined> = process.en
     demoTenantId: optionalEnv('VIGIL_LOCAL_TENANT_ID', 'demo', env),
     accessLog: optionalEnv('VIGIL_ACCESS_LOG', '1', env) !== '0',
     queueVisibilitySeconds: intEnv('VIGIL_QUEUE_VISIBILITY_SECONDS', 30, env),
+    providerSandbox: optionalEnv('VIGIL_PROVIDER_SANDBOX', '0', env) === '1',
   };
 }

@@ -24,6 +24,15 @@ async function main(): Promise<void> {
   log(`  OpenAPI     ${stack.httpUrl}/openapi.json`);
   log(`  WebSocket   ${stack.wsUrl}`);
   log(`  DynamoDB    ${stack.dynamodbEndpoint}`);
+  if (stack.sandbox) {
+    log('');
+    log(
+      `  Provider sandbox: ${Object.keys(stack.sandbox.baseUrls).length} integrations answer from local fakes (any key works; \`invalid-key\` is refused).`,
+    );
+    log(`    Custom webhook secret  ${stack.sandbox.webhookSecret}`);
+    log(`    Velociraptor config    ${stack.sandbox.velociraptorApiClientFile}`);
+    log(`    Fake service URLs      ${stack.sandbox.urlsFile}`);
+  }
   log('');
   log(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Press Ctrl-C to stop.`);
 

@@ -21,6 +21,7 @@ import { LocalEventBus } from './event-bus';
 import { type RunningHttpGateway, startHttpGateway } from './http-gateway';
 import { type LocalHandler, loadHandler, localLambdaContext } from './lambda-context';
 import { loadOrCreateLocalKeys } from './local-keys';
+import { type RunningSandbox, startProviderSandbox } from './sandbox';
 import { LocalScheduler } from './schedules';
 import { attachConsumer, LocalQueue, type SqsHandler } from './sqs-queue';
 import { LocalStateMachines, localLambdaArn } from './state-machines';
@@ -36,6 +37,8 @@ export interface RunningLocalStack {
   httpUrl: string;
   wsUrl: string;
   dynamodbEndpoint: string;
+  /** Present when the provider sandbox runs. */
+  sandbox?: Omit<RunningSandbox, 'stop'>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +86,16 @@ export async function startLocalStack(
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_DEV: 'true',
     });
+
+    let sandbox: RunningSandbox | undefined;
+    if (config.providerSandbox) {
+      sandbox = await startProviderSandbox(config.dataDir);
+      stoppers.push(() => sandbox?.stop() ?? Promise.resolve());
+      Object.assign(process.env, {
+        VIGIL_PROVIDER_BASE_URLS: JSON.stringify(sandbox.baseUrls),
+        VIGIL_OUTBOUND_ALLOW_LIST: '127.0.0.1',
+      });
+    }
 
     // Queues (each with its DLQ) and the bus with its rules, from the shared messaging definitions.
     const queues = new Map<string, LocalQueue>();
@@ -204,7 +217,13 @@ export async function startLocalStack(
     // Links in local mail (password reset, verification) point at this gateway.
     process.env.PUBLIC_APP_URL ??= http.url;
 
-    return { httpUrl: http.url, wsUrl: ws.url, dynamodbEndpoint: dynamo.endpoint, stop };
+    return {
+      httpUrl: http.url,
+      wsUrl: ws.url,
+      dynamodbEndpoint: dynamo.endpoint,
+      ...(sandbox ? { sandbox: withoutStop(sandbox) } : {}),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -240,4 +259,9 @@ async function seedDemoTenant(
   } catch (error) {
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
   }
+}
+
+function withoutStop(sandbox: RunningSandbox): Omit<RunningSandbox, 'stop'> {
+  const { stop: _stop, ...rest } = sandbox;
+  return rest;
 }

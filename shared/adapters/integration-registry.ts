@@ -2,16 +2,20 @@ import { abuseIpdbAdapter } from '../integrations/adapters/abuseipdb';
 import { discordAdapter } from '../integrations/adapters/discord';
 import { githubAdapter } from '../integrations/adapters/github';
 import { gitlabAdapter } from '../integrations/adapters/gitlab';
+import { greyNoiseAdapter } from '../integrations/adapters/greynoise';
 import { iftttAdapter } from '../integrations/adapters/ifttt';
 import { ipApiAdapter } from '../integrations/adapters/ip-api';
 import { ipgeolocationAdapter } from '../integrations/adapters/ipgeolocation';
 import { ipinfoAdapter } from '../integrations/adapters/ipinfo';
+import { ipQualityScoreAdapter } from '../integrations/adapters/ipqualityscore';
 import { jiraAdapter } from '../integrations/adapters/jira';
 import { linearAdapter } from '../integrations/adapters/linear';
 import { n8nAdapter } from '../integrations/adapters/n8n';
+import { nvdAdapter } from '../integrations/adapters/nvd';
 import { otxAdapter } from '../integrations/adapters/otx';
 import { picusAdapter } from '../integrations/adapters/picus';
 import { pushoverAdapter } from '../integrations/adapters/pushover';
+import { shodanAdapter } from '../integrations/adapters/shodan';
 import { slackAdapter } from '../integrations/adapters/slack';
 import { createSmtpAdapter } from '../integrations/adapters/smtp';
 import { teamsAdapter } from '../integrations/adapters/teams';
@@ -38,6 +42,10 @@ export function integrationAdapters(options: { ssrf?: SsrfPolicy } = {}): readon
     virusTotalAdapter,
     otxAdapter,
     threatFoxAdapter,
+    greyNoiseAdapter,
+    ipQualityScoreAdapter,
+    shodanAdapter,
+    nvdAdapter,
     picusAdapter,
     ipinfoAdapter,
     ipApiAdapter,
