@@ -156,7 +156,8 @@ export type SsrfBlockReason =
   | 'address'
   | 'port'
   | 'dns'
-  | 'rebinding';
+  | 'rebinding'
+  | 'redirect';
 
 /**
  * A user-supplied URL points somewhere Vigil must not call: a loopback, private, link-local (cloud

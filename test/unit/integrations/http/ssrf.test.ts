@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  OutboundRedirectError,
   SsrfBlockedError,
   UpstreamError,
 } from '../../../../shared/integrations/http/errors';
@@ -162,7 +161,8 @@ describe('SSRF policy for user-supplied URLs (no allow-list)', () => {
         }),
       );
 
-      expect(error).toBeInstanceOf(OutboundRedirectError);
+      expect(error).toBeInstanceOf(SsrfBlockedError);
+      expect(error).toMatchObject({ code: 'ssrf_blocked', reason: 'redirect' });
       expect(redirector.requests).toHaveLength(1);
       expect(server.requests).toHaveLength(0);
     } finally {
