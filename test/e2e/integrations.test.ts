@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeServer } from '../../infra/local/sandbox/fake-http';
 import { type Json, json } from '../support/http';
 import { type LocalStackProcess, startLocalStackProcess } from '../support/local-stack';
 
@@ -113,6 +114,29 @@ describe('local target: integration hub with the provider sandbox', () => {
     const seen = `${responses.join('\n')}\n${stack.output()}`;
     for (const secret of [abuseKey, githubToken, slackUrl, 'sandboxSecretPart42'])
       expect(seen).not.toContain(secret);
+  });
+
+  it('refuses a webhook URL that redirects to an internal address, even when its host is allowed', async () => {
+    const admin = await register('admin@hub-redirect.test');
+    const redirector = await startFakeServer(() => ({
+      status: 302,
+      headers: { location: 'http://169.254.169.254/latest/meta-data/iam/' },
+    }));
+    try {
+      await call('PUT', '/v1/integrations/webhook', admin.accessToken, {
+        settings: { url: `${redirector.url}/hook` },
+        credentials: { secret: 'whsec_dmlnaWwtc2FuZGJveC13ZWJob29rLXNpZ25pbmcta2V5' },
+      });
+      const delivered = await call('POST', '/v1/webhooks/webhook/deliver', admin.accessToken, {
+        payload: { x: 1 },
+      });
+
+      expect(delivered.status).toBe(400);
+      expect(await json(delivered)).toMatchObject({ code: 'ssrf_blocked', reason: 'redirect' });
+      expect(redirector.requests).toHaveLength(1);
+    } finally {
+      await redirector.close();
+    }
   });
 
   it('drives a Velociraptor server over gRPC with mutual TLS', async () => {
