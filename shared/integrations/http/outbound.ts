@@ -582,7 +582,13 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
         if (userSupplied && failure instanceof OutboundRedirectError) {
           // A redirect from a user-supplied URL is how an allowed host hands a request to an internal
           // one: refuse it as the SSRF policy would refuse the target itself.
-          log.warn('outbound request', { ...logFields, status: raw.status, latencyMs, attempt, error: 'ssrf_blocked' });
+          log.warn('outbound request', {
+            ...logFields,
+            status: raw.status,
+            latencyMs,
+            attempt,
+            error: 'ssrf_blocked',
+          });
           throw new SsrfBlockedError(
             'redirect',
             'The URL answered with a redirect. Vigil never follows redirects from user-supplied URLs; configure the final URL.',

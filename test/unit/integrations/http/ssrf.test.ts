@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SsrfBlockedError,
-  UpstreamError,
-} from '../../../../shared/integrations/http/errors';
+import { SsrfBlockedError, UpstreamError } from '../../../../shared/integrations/http/errors';
 import { createOutboundClient } from '../../../../shared/integrations/http/outbound';
 import {
   assertConnectedToPinned,
