@@ -82,7 +82,12 @@ export interface QuotaStore {
   loadBucket(tenantId: string, provider: string): Promise<Versioned<BucketState> | undefined>;
   saveBucket(tenantId: string, provider: string, state: BucketState, options: SaveOptions): Promise<boolean>;
   loadBreaker(tenantId: string, provider: string): Promise<Versioned<BreakerState> | undefined>;
-  saveBreaker(tenantId: string, provider: string, state: BreakerState, options: SaveOptions): Promise<boolean>;
+  saveBreaker(
+    tenantId: string,
+    provider: string,
+    state: BreakerState,
+    options: SaveOptions,
+  ): Promise<boolean>;
 }
 
 /** Tuning of the compare-and-set loop; the defaults suit production. */
@@ -277,7 +282,12 @@ export interface QuotaGovernor {
    */
   acquire(tenantId: string, provider: string, plan: QuotaPlan, now: number): Promise<QuotaDecision>;
   /** See `quotaRemainingToday`. */
-  remainingToday(tenantId: string, provider: string, plan: QuotaPlan, now: number): Promise<number | undefined>;
+  remainingToday(
+    tenantId: string,
+    provider: string,
+    plan: QuotaPlan,
+    now: number,
+  ): Promise<number | undefined>;
 }
 
 export interface QuotaGovernorDeps extends OptimisticDeps {
@@ -303,7 +313,8 @@ async function optimistic<S, R>(
     const current = await load();
     const { result, write } = step(current?.value);
     if (!write) return result;
-    if (await save(write.state, { expectedVersion: current?.version, expiresAt: write.expiresAt })) return result;
+    if (await save(write.state, { expectedVersion: current?.version, expiresAt: write.expiresAt }))
+      return result;
     if (attempt < maxAttempts) await sleep(random() * Math.min(200, 10 * 2 ** (attempt - 1)));
   }
   return undefined;
@@ -431,7 +442,13 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
   const open = (s: BreakerState, t: number): BreakerState => {
     const opens = s.opens + 1;
     const wait = Math.min(maxCoolDown, coolDown * 2 ** (opens - 1));
-    return { phase: 'open', failures: Math.max(s.failures, threshold), opens, openedAt: t, retryAt: t + wait };
+    return {
+      phase: 'open',
+      failures: Math.max(s.failures, threshold),
+      opens,
+      openedAt: t,
+      retryAt: t + wait,
+    };
   };
 
   const record = async (tenantId: string, provider: string, step: Step<BreakerState, true>) => {
@@ -441,7 +458,8 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
       (state, options) => store.saveBreaker(tenantId, provider, state, options),
       step,
     );
-    if (!done) throw new QuotaContentionError(`The breaker of ${provider} stayed contended; outcome not recorded.`);
+    if (!done)
+      throw new QuotaContentionError(`The breaker of ${provider} stayed contended; outcome not recorded.`);
   };
 
   return {

@@ -1,6 +1,4 @@
 import * as z from 'zod';
-import { finalizeResult } from '../integrations/adapters/intel-normalize';
-import type { CatalogEntry, IntelAdapter, IntelResult } from '../integrations/ports';
 import {
   canonicalHost,
   type IndicatorType,
@@ -8,6 +6,8 @@ import {
   refang,
   splitUrl,
 } from '../enrichment/indicators';
+import { finalizeResult } from '../integrations/adapters/intel-normalize';
+import type { CatalogEntry, IntelAdapter, IntelResult } from '../integrations/ports';
 import { BadRequestError, NotFoundError } from '../platform/errors';
 
 /**
@@ -125,7 +125,10 @@ export interface IocMatch {
 }
 
 /** The keys an indicator matches IOCs on: itself; a URL also its host, an email also its domain. */
-export function iocCandidates(type: IndicatorType, value: string): { key: IndicatorKey; kind: IocMatchKind }[] {
+export function iocCandidates(
+  type: IndicatorType,
+  value: string,
+): { key: IndicatorKey; kind: IocMatchKind }[] {
   const keys: { key: IndicatorKey; kind: IocMatchKind }[] = [{ key: { type, value }, kind: 'exact' }];
   if (type === 'url') {
     const parts = splitUrl(value);
@@ -255,7 +258,8 @@ export function createIocService({ repo, now, newId }: IocServiceDeps) {
 
     /** Deletes an IOC by id; NotFoundError when the tenant has none with that id. */
     async remove(tenantId: string, id: string): Promise<void> {
-      if (!(await repo.deleteIoc(tenantId, id))) throw new NotFoundError('No IOC with this id.', 'ioc_not_found');
+      if (!(await repo.deleteIoc(tenantId, id)))
+        throw new NotFoundError('No IOC with this id.', 'ioc_not_found');
     },
 
     /** Adds an allow-list entry, or updates the reason of the existing one for the same value. */

@@ -18,7 +18,12 @@ const TTL_GRACE_SECONDS = 3600;
 
 export interface DynamoQuotaStore extends QuotaStore {
   /** Calls still allowed today by the plan's day/month windows; `undefined` when it has neither. */
-  remainingToday(tenantId: string, provider: string, plan: QuotaPlan, now: number): Promise<number | undefined>;
+  remainingToday(
+    tenantId: string,
+    provider: string,
+    plan: QuotaPlan,
+    now: number,
+  ): Promise<number | undefined>;
 }
 
 const grantLog = (value: unknown): GrantLog | undefined =>

@@ -69,7 +69,8 @@ function memoryStore() {
 
   const store: QuotaStore = {
     loadBucket: (tenantId, provider) => load(buckets, `${tenantId}#${provider}`),
-    saveBucket: (tenantId, provider, state, options) => save(buckets, `${tenantId}#${provider}`, state, options),
+    saveBucket: (tenantId, provider, state, options) =>
+      save(buckets, `${tenantId}#${provider}`, state, options),
     loadBreaker: (tenantId, provider) => load(breakers, `${tenantId}#${provider}`),
     saveBreaker: (tenantId, provider, state, options) =>
       save(breakers, `${tenantId}#${provider}`, state, options),
@@ -130,12 +131,18 @@ describe('quota governor', () => {
     const granted: boolean[] = [];
 
     // Act
-    for (const at of [0, 10, 20, 30]) granted.push((await governor.acquire('t1', 'vt', perMinute4, s(at))).granted);
+    for (const at of [0, 10, 20, 30])
+      granted.push((await governor.acquire('t1', 'vt', perMinute4, s(at))).granted);
     const fifth = refusal(await governor.acquire('t1', 'vt', perMinute4, s(45.5)));
 
     // Assess
     expect(granted).toEqual([true, true, true, true]);
-    expect(fifth).toMatchObject({ reason: 'quota', window: 'minute', retryAt: s(60), retryAfterSeconds: 14.5 });
+    expect(fifth).toMatchObject({
+      reason: 'quota',
+      window: 'minute',
+      retryAt: s(60),
+      retryAfterSeconds: 14.5,
+    });
     expect((await governor.acquire('t1', 'vt', perMinute4, s(59.999))).granted).toBe(false);
     expect((await governor.acquire('t1', 'vt', perMinute4, s(60))).granted).toBe(true);
     // The next slot frees when the grant at 10 s leaves the window.
@@ -144,7 +151,8 @@ describe('quota governor', () => {
 
   it('does not let a burst straddle a calendar-minute boundary', async () => {
     const governor = quotaGovernor({ store: memoryStore().store, sleep: noSleep });
-    for (const at of [50, 55, 58, 59]) expect((await governor.acquire('t1', 'vt', perMinute4, s(at))).granted).toBe(true);
+    for (const at of [50, 55, 58, 59])
+      expect((await governor.acquire('t1', 'vt', perMinute4, s(at))).granted).toBe(true);
 
     // A fixed calendar-minute counter would reset at 60 s and allow four more right away.
     expect(refusal(await governor.acquire('t1', 'vt', perMinute4, s(61)))).toMatchObject({ retryAt: s(110) });
@@ -200,7 +208,8 @@ describe('quota governor', () => {
 
     // Act: the day window is out; these refusals must not eat the minute window's last slot.
     const refusals = [];
-    for (const ms of [8_000, 7_000, 6_000]) refusals.push(await governor.acquire('t1', 'p', plan, midnight - ms));
+    for (const ms of [8_000, 7_000, 6_000])
+      refusals.push(await governor.acquire('t1', 'p', plan, midnight - ms));
 
     // Assess
     for (const r of refusals) expect(refusal(r)).toMatchObject({ window: 'day', retryAt: midnight });
@@ -250,7 +259,9 @@ describe('quota governor', () => {
     const governor = quotaGovernor({ store: memoryStore().store, sleep: noSleep });
 
     await expect(governor.acquire('t1', 'p', { perDay: 0, summary: '' }, s(0))).rejects.toThrow(RangeError);
-    await expect(governor.acquire('t1', 'p', { perSecond: 0.5, summary: '' }, s(0))).rejects.toThrow(RangeError);
+    await expect(governor.acquire('t1', 'p', { perSecond: 0.5, summary: '' }, s(0))).rejects.toThrow(
+      RangeError,
+    );
   });
 
   it('re-reads and re-decides when another worker wins the race for the bucket', async () => {
@@ -528,7 +539,11 @@ describe('circuit breaker', () => {
 
     await Promise.all(Array.from({ length: 20 }, () => breaker.failure('t1', 'p', s(0))));
 
-    expect(await breaker.state('t1', 'p', s(0))).toMatchObject({ state: 'open', failures: 5, retryAt: s(60) });
+    expect(await breaker.state('t1', 'p', s(0))).toMatchObject({
+      state: 'open',
+      failures: 5,
+      retryAt: s(60),
+    });
   });
 
   it('throws a typed error when an outcome cannot be recorded through contention', async () => {
@@ -543,7 +558,9 @@ describe('circuit breaker', () => {
 describe('provider retry hints', () => {
   it('uses the delay a 429 or a 503 asked for', () => {
     expect(honorRetryAfter(new OutboundRateLimitedError('slow down', 17), s(0))).toBe(17);
-    expect(honorRetryAfter(new UpstreamError('busy', { status: 503, retryAfterSeconds: 120 }), s(0))).toBe(120);
+    expect(honorRetryAfter(new UpstreamError('busy', { status: 503, retryAfterSeconds: 120 }), s(0))).toBe(
+      120,
+    );
     expect(honorRetryAfter(new UpstreamError('broken', { status: 500 }), s(0))).toBeUndefined();
   });
 
