@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { enrichmentQueue } from '../shared/platform/messaging';
 import { auditTable, stateTable } from '../shared/platform/tables';
 import { configFromContext, type VigilConfig } from './config';
 import { projectRoot } from './constructs/vigil-function';
@@ -54,6 +55,7 @@ export function buildApp(props: AppProps = {}): VigilApp {
     platformSecret: stateful.platformSecret,
     signingKey: stateful.signingKey,
     dataKey: stateful.dataKey,
+    enrichmentQueue: enrichmentQueuePair(stateful.queues),
     email: { from: config.emailFrom, appUrl: config.appUrl },
   };
   const api = new ApiStack(app, name('Api'), {
@@ -83,4 +85,10 @@ export function buildApp(props: AppProps = {}): VigilApp {
   Tags.of(app).add('stage', config.stage);
   Validations.of(app).addPlugins(new VigilAwsSolutionsChecks(app));
   return { app, config, stateful, api, workers, observability };
+}
+
+function enrichmentQueuePair(queues: StatefulStack['queues']) {
+  const pair = queues.find((q) => q.def.id === enrichmentQueue.id);
+  if (!pair) throw new Error('The stateful stack has no enrichment queue.');
+  return { queue: pair.queue, dlq: pair.dlq };
 }

@@ -13,6 +13,7 @@ export type Bind =
   | 'platformSecret'
   | 'tokenSigning'
   | 'dataKey'
+  | 'enrichmentQueue'
   | 'email'
   | 'tokenVerification';
 
@@ -137,6 +138,27 @@ export const lambdas = [
     memoryMb: 512,
     timeoutSeconds: 300,
     binds: ['stateTableWrite', 'auditTableWrite', 'dataKey', 'eventBus'],
+  },
+  {
+    id: 'enrichment-api',
+    entry: 'functions/enrichment/api.ts',
+    description: 'Extraction, enrichment jobs, verdicts, providers, the IOC store and the allow-list',
+    memoryMb: 1024,
+    timeoutSeconds: 29,
+    binds: ['stateTableWrite', 'auditTableWrite', 'dataKey', 'eventBus', 'enrichmentQueue', 'wsManagement'],
+    assets: {
+      fromPackage: '@ip-location-db/asn',
+      files: ['asn-ipv4-num.csv', 'asn-ipv6-num.csv', 'package.json'],
+      to: 'geoip',
+    },
+  },
+  {
+    id: 'enrichment-worker',
+    entry: 'functions/enrichment/worker.ts',
+    description: 'SQS consumer: one provider lookup per message through the breaker and the quota governor',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    binds: ['stateTableWrite', 'auditTableWrite', 'dataKey', 'eventBus', 'enrichmentQueue', 'wsManagement'],
   },
   {
     id: 'audit-api',

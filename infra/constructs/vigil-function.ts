@@ -8,6 +8,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableDef } from '../../shared/platform/tables';
 import { bundlingOptions } from '../bundling';
@@ -255,6 +256,17 @@ export class VigilFunction extends Construct {
    * each to be present; `kms:EncryptionContextKeys` cannot say that alone (`ForAllValues` also admits an
    * empty context, `ForAnyValue` is satisfied by either key).
    */
+  /**
+   * Sending to a work queue and parking messages in its DLQ: `sqs:SendMessage` (and the queue key's
+   * data-key use) on those two queues only, with their URLs in `<PREFIX>_QUEUE_URL` and `<PREFIX>_DLQ_URL`.
+   */
+  bindQueueSend(queue: IQueue, dlq: IQueue, prefix: string): void {
+    queue.grantSendMessages(this.role);
+    dlq.grantSendMessages(this.role);
+    this.function.addEnvironment(`${prefix}_QUEUE_URL`, queue.queueUrl);
+    this.function.addEnvironment(`${prefix}_DLQ_URL`, dlq.queueUrl);
+  }
+
   bindDataKey(key: IKey): void {
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -317,6 +329,8 @@ export interface BindResources {
   signingKey: IKey;
   /** The symmetric key behind envelope encryption of tenant secrets. */
   dataKey: IKey;
+  /** The enrichment lookup queue and its DLQ, for `enrichmentQueue` binds. */
+  enrichmentQueue?: { queue: IQueue; dlq: IQueue };
   /** The WebSocket API stage clients are pushed through; needed by `wsManagement` binds. */
   webSocket?: { apiId: string; stageName: string };
   email: { from?: string; appUrl?: string };
@@ -352,6 +366,12 @@ export function applyBinds(fn: VigilFunction, binds: readonly Bind[], resources:
         break;
       case 'dataKey':
         fn.bindDataKey(resources.dataKey);
+        break;
+      case 'enrichmentQueue':
+        if (!resources.enrichmentQueue) {
+          throw new Error(`${fn.def.id} binds enrichmentQueue, but its stack was given no enrichment queue.`);
+        }
+        fn.bindQueueSend(resources.enrichmentQueue.queue, resources.enrichmentQueue.dlq, 'ENRICHMENT');
         break;
       case 'email':
         fn.bindEmail(resources.email);

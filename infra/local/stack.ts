@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { authorizerFunctionId, fallbackFunctionId, httpRoutes, wsRoutes } from '../../shared/api/route-table';
 import {
   busName,
+  enrichmentQueue,
   platformEventsRule,
   queueDefs,
   queueName,
@@ -99,6 +100,7 @@ export async function startLocalStack(
 
     // Queues (each with its DLQ) and the bus with its rules, from the shared messaging definitions.
     const queues = new Map<string, LocalQueue>();
+    const deadLetterQueues = new Map<string, LocalQueue>();
     const allQueues: LocalQueue[] = [];
     for (const def of queueDefs) {
       const dlq = new LocalQueue({ name: queueName(config.stage, def, true), visibilityTimeoutSeconds: 30 });
@@ -108,6 +110,7 @@ export async function startLocalStack(
         redrive: { deadLetterQueue: dlq, maxReceiveCount: def.maxReceiveCount },
       });
       queues.set(def.id, queue);
+      deadLetterQueues.set(def.id, dlq);
       allQueues.push(queue, dlq);
     }
     const bus = new LocalEventBus(busName(config.stage), {
@@ -131,6 +134,12 @@ export async function startLocalStack(
       keys,
     });
     stoppers.push(() => aws.close());
+    const queueUrlEnv = (prefix: string, id: string) => {
+      const queue = queues.get(id);
+      const dlq = deadLetterQueues.get(id);
+      if (!queue || !dlq) throw new Error(`No local queue '${id}'.`);
+      return { [`${prefix}_QUEUE_URL`]: aws.queueUrl(queue), [`${prefix}_DLQ_URL`]: aws.queueUrl(dlq) };
+    };
     Object.assign(process.env, {
       JWT_SIGNING_KEY_ARN: aws.keyArns.signing,
       DATA_KEY_ARN: aws.keyArns.data,
@@ -141,6 +150,7 @@ export async function startLocalStack(
       AWS_ENDPOINT_URL_SESV2: aws.url,
       EMAIL_FROM: 'Vigil <no-reply@vigil.local>',
       EVENT_BUS_NAME: bus.name,
+      ...queueUrlEnv('ENRICHMENT', enrichmentQueue.id),
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       AWS_ENDPOINT_URL_SFN: aws.url,

@@ -2,6 +2,7 @@ import type { RouteDef, WsRouteDef } from '../platform/http/route';
 import { apiKeyRoutes } from './api-keys';
 import { auditRoutes } from './audit';
 import { devRoutes } from './dev';
+import { enrichmentRoutes } from './enrichment';
 import { identityRoutes } from './identity';
 import { integrationRoutes } from './integrations';
 import { notificationRoutes } from './notifications';
@@ -20,6 +21,7 @@ export const httpRoutes: readonly RouteDef[] = [
   ...userRoutes,
   ...notificationRoutes,
   ...integrationRoutes,
+  ...enrichmentRoutes,
   ...auditRoutes,
   ...devRoutes,
 ];

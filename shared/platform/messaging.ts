@@ -21,7 +21,16 @@ export const eventsQueue: QueueDef = {
   description: 'Platform events from the bus, pushed to WebSocket subscribers of the owning tenant.',
 };
 
-export const queueDefs: readonly QueueDef[] = [eventsQueue];
+/** One message per (indicator, provider) lookup; senders bind `enrichmentQueue`. */
+export const enrichmentQueue: QueueDef = {
+  id: 'enrichment',
+  consumer: 'enrichment-worker',
+  batchSize: 10,
+  maxReceiveCount: 5,
+  description: 'Provider lookups of enrichment jobs, one message per (indicator, provider).',
+};
+
+export const queueDefs: readonly QueueDef[] = [eventsQueue, enrichmentQueue];
 
 /** EventBridge rule: every event a Vigil context publishes (`source` starts with `vigil.`). */
 export const platformEventsRule = {

@@ -29,6 +29,7 @@ const bindEnvironment: Record<Bind, string[]> = {
   tokenVerification: ['JWT_SIGNING_KEY_ARN'],
   email: [],
   dataKey: ['DATA_KEY_ARN'],
+  enrichmentQueue: ['ENRICHMENT_QUEUE_URL', 'ENRICHMENT_DLQ_URL'],
 };
 const boundVariables = new Set(Object.values(bindEnvironment).flat());
 

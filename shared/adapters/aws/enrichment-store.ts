@@ -313,7 +313,8 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
         new UpdateCommand({
           TableName: tableName,
           Key: indicatorKey(tenantId, jobId, index),
-          UpdateExpression: 'SET aggregate = :aggregate',
+          UpdateExpression: 'SET #aggregate = :aggregate',
+          ExpressionAttributeNames: { '#aggregate': 'aggregate' },
           ExpressionAttributeValues: { ':aggregate': aggregate },
         }),
       );

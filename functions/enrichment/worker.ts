@@ -1,0 +1,40 @@
+import * as z from 'zod';
+import { enrichmentDepsFromEnv } from '../../shared/adapters/aws/enrichment-deps';
+import { BadRequestError } from '../../shared/platform/errors';
+import { logger } from '../../shared/platform/observability';
+import { sqsBatchHandler } from '../../shared/platform/sqs';
+import { tracer } from '../../shared/platform/tracing';
+
+const { engine } = enrichmentDepsFromEnv(tracer);
+
+const lookupMessage = z.object({
+  tenantId: z.string().min(1),
+  jobId: z.string().min(1),
+  index: z.number().int().min(0),
+  provider: z.string().min(1),
+  indicator: z.object({
+    type: z.enum(['ipv4', 'ipv6', 'domain', 'url', 'email', 'md5', 'sha1', 'sha256', 'cve']),
+    value: z.string().min(1),
+  }),
+  attempt: z.number().int().min(0),
+});
+
+/**
+ * Enrichment worker: one provider lookup per message, records one by one, failures reported as
+ * partial batch failures (SQS retries them, then its DLQ keeps them). Provider errors never throw:
+ * the engine delays, retries or settles them as failed with their reason.
+ */
+export const handler = sqsBatchHandler(
+  async (record) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch (error) {
+      throw new BadRequestError('Lookup message is not JSON.', 'malformed_message', { cause: error });
+    }
+    const message = lookupMessage.parse(body);
+    const outcome = await engine.process(message);
+    logger.debug('lookup processed', { messageId: record.messageId, provider: message.provider, outcome });
+  },
+  { tracer },
+);

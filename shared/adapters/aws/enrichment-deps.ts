@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { enrichmentEngine } from '../../enrichment/engine';
+import { createGeoIpProvider } from '../../enrichment/offline/geo';
+import { networkProvider } from '../../enrichment/offline/network';
+import { circuitBreaker, quotaGovernor } from '../../enrichment/quota';
+import { createIocService, iocStoreProvider } from '../../intel/iocs';
+import { requireEnv } from '../../platform/config';
+import { publish } from '../../realtime/connections';
+import { dynamoEnrichmentStore } from './enrichment-store';
+import { eventBridgeBus } from './eventbridge-bus';
+import { principalRouteDepsFromEnv } from './http-deps';
+import { integrationDepsFromEnv } from './integration-deps';
+import { dynamoIocRepository } from './ioc-repository';
+import { sqsLookupQueue } from './lookup-queue';
+import { dynamoQuotaStore } from './quota-store';
+import { realtimeDepsFromEnv } from './realtime-deps';
+
+/**
+ * The enrichment engine of a Lambda, built once at cold start: the job store, the integration hub
+ * (credentials, usage), the offline providers, the lookup queue, the shared quota governor and
+ * circuit breaker, WebSocket progress and the event bus. The ASN database ships next to the bundle
+ * (`geoip/`) in AWS and is read from the npm package locally.
+ */
+export function enrichmentDepsFromEnv(tracer: Tracer) {
+  const http = principalRouteDepsFromEnv(tracer);
+  const { documents, table, audit } = http;
+  const { service: integrations } = integrationDepsFromEnv(documents, table, audit, tracer);
+  const iocRepo = dynamoIocRepository(documents, table);
+  const iocs = createIocService({ repo: iocRepo, now: Date.now, newId: () => randomUUID() });
+  const bundled = join(dirname(fileURLToPath(import.meta.url)), 'geoip');
+  const quotaStore = dynamoQuotaStore(documents, table);
+  const engine = enrichmentEngine({
+    store: dynamoEnrichmentStore(documents, table),
+    integrations,
+    offline: [
+      networkProvider,
+      iocStoreProvider(iocRepo),
+      createGeoIpProvider(existsSync(bundled) ? { dataDir: bundled } : {}),
+    ],
+    lookupCategories: ['threat-intel', 'geolocation'],
+    queue: sqsLookupQueue(
+      tracer.captureAWSv3Client(new SQSClient({})),
+      requireEnv('ENRICHMENT_QUEUE_URL'),
+      requireEnv('ENRICHMENT_DLQ_URL'),
+    ),
+    quota: quotaGovernor({ store: quotaStore }),
+    breaker: circuitBreaker({ store: quotaStore }),
+    publish: publish(realtimeDepsFromEnv(tracer)),
+    bus: eventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv('EVENT_BUS_NAME')),
+    now: Date.now,
+  });
+  return { ...http, engine, integrations, iocs, quotaStore };
+}
