@@ -261,8 +261,21 @@ export class VigilFunction extends Construct {
    * data-key use) on those two queues only, with their URLs in `<PREFIX>_QUEUE_URL` and `<PREFIX>_DLQ_URL`.
    */
   bindQueueSend(queue: IQueue, dlq: IQueue, prefix: string): void {
-    queue.grantSendMessages(this.role);
-    dlq.grantSendMessages(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn, dlq.queueArn] }),
+    );
+    // Encrypted queues: the producer needs the queue key's data keys, through SQS only (never directly,
+    // which would bypass the encryption-context rule of `bindDataKey` on the same key).
+    const keys = [queue.encryptionMasterKey, dlq.encryptionMasterKey].filter((k): k is IKey => k !== undefined);
+    if (keys.length > 0) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [...new Set(keys.map((k) => k.keyArn))],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
+        }),
+      );
+    }
     this.function.addEnvironment(`${prefix}_QUEUE_URL`, queue.queueUrl);
     this.function.addEnvironment(`${prefix}_DLQ_URL`, dlq.queueUrl);
   }

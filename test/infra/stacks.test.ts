@@ -300,6 +300,33 @@ describe('Vigil CDK app (stage ci)', () => {
       for (const def of signers) expect(def.actions).toEqual(['kms:Sign']);
     });
 
+    it('lets only the enrichment Lambdas send lookups, to the enrichment queue and its DLQ, with the key through SQS only', () => {
+      const senders = policyStatements(app.all).filter((s) => s.actions.includes('sqs:SendMessage'));
+      const kmsViaSqs = resourcesOf(app.all, 'AWS::IAM::Policy').flatMap(([policy, p]) =>
+        (p.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((s) =>
+          JSON.stringify(s.Condition ?? {}).includes('sqs.'),
+        ).map((s) => ({ policy, statement: s })),
+      );
+
+      expect(senders.map((s) => s.policy).sort()).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/enrichmentapi/i),
+          expect.stringMatching(/enrichmentworker/i),
+        ]),
+      );
+      expect(senders).toHaveLength(2);
+      for (const sender of senders) {
+        expect(sender.actions).toEqual(['sqs:SendMessage']);
+        expect(sender.resourceText).toMatch(/EnrichmentQueue/);
+        expect(sender.resourceText).toMatch(/EnrichmentDlq/);
+        expect(sender.resourceText).not.toMatch(/EventsQueue/);
+      }
+      expect(kmsViaSqs).toHaveLength(2);
+      for (const { statement } of kmsViaSqs) {
+        expect([statement.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      }
+    });
+
     it('uses the data key for tables through DynamoDB only', () => {
       const tableKeyUse = resourcesOf(app.all, 'AWS::IAM::Policy').flatMap(([, p]) =>
         (p.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter(
