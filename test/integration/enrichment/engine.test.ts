@@ -1,0 +1,154 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxFakes } from '../../../infra/local/sandbox';
+import { createTestTables, type TestTables } from '../../support/dynamodb';
+import { type EnrichmentHarness, enrichmentHarness } from '../../support/enrichment';
+
+type Json = Record<string, unknown> & { results: { provider: string; status: string; reason?: string }[] };
+
+describe('enrichment engine', () => {
+  let tables: TestTables;
+  let h: EnrichmentHarness | undefined;
+
+  beforeAll(async () => {
+    tables = await createTestTables();
+  });
+
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('settles a mixed batch: fresh and cached results, skips with reasons, a 5xx provider into the DLQ, a 429 honoured', async () => {
+    const otx = sandboxFakes.otx?.();
+    if (!otx) throw new Error('no otx fake');
+    const torExitCalls: number[] = [];
+    h = await enrichmentHarness(tables, {
+      providers: {
+        abuseipdb: 'sandbox',
+        threatfox: () => ({ status: 503, body: 'Service Unavailable' }),
+        otx: (request) => {
+          const torExit = request.path.includes('185.220.101.34');
+          if (torExit) torExitCalls.push(h?.clock.now ?? 0);
+          return torExit && torExitCalls.length === 1
+            ? { status: 429, headers: { 'retry-after': '7' }, body: { detail: 'slow down' } }
+            : otx(request);
+        },
+      },
+    });
+    const start = h.clock.now;
+    // A first job fills the cache for one indicator.
+    await h.engine.create(h.principal, { indicators: [{ value: '8.8.8.8' }], providers: ['abuseipdb'] });
+    await h.drain();
+
+    const job = await h.engine.create(h.principal, {
+      indicators: [
+        { value: '185.220.101.34' },
+        { value: '8.8.8.8' },
+        { value: '10.1.2.3' },
+        { value: 'CVE-2021-44228' },
+      ],
+      providers: ['abuseipdb', 'threatfox', 'otx', 'network'],
+    });
+    await h.drain();
+    const done = await h.engine.get(h.principal.tenantId, job.id);
+    const byValue = Object.fromEntries(
+      done.indicators.map((i) => [
+        i.value,
+        Object.fromEntries((i as unknown as Json).results.map((r) => [r.provider, r])),
+      ]),
+    );
+
+    expect(done.status).toBe('completed');
+    expect(done.counts.pending).toBe(0);
+    expect(
+      done.indicators
+        .flatMap((i) => i.results)
+        .every((r) => ['done', 'cached', 'skipped', 'failed'].includes(r.status)),
+    ).toBe(true);
+    expect(byValue['8.8.8.8']?.abuseipdb).toMatchObject({ status: 'cached' });
+    expect(byValue['185.220.101.34']?.abuseipdb).toMatchObject({ status: 'done' });
+    expect(byValue['10.1.2.3']?.abuseipdb).toMatchObject({ status: 'skipped', reason: 'private_address' });
+    expect(byValue['10.1.2.3']?.network).toMatchObject({ status: 'done' });
+    expect(byValue['CVE-2021-44228']?.abuseipdb).toMatchObject({
+      status: 'skipped',
+      reason: 'unsupported_type',
+    });
+    expect(byValue['185.220.101.34']?.threatfox).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^upstream after 4 attempts/),
+    });
+    expect(byValue['185.220.101.34']?.otx).toMatchObject({ status: 'done' });
+    expect(h.deadLetters.map((d) => d.message.provider)).toEqual(expect.arrayContaining(['threatfox']));
+    expect(h.deadLetters.every((d) => d.reason.length > 0)).toBe(true);
+    // The 429's Retry-After (7 s) was waited before OTX was asked about the same indicator again.
+    expect(torExitCalls).toHaveLength(2);
+    expect((torExitCalls[1] ?? 0) - (torExitCalls[0] ?? 0)).toBeGreaterThanOrEqual(7000);
+    expect(h.clock.now).toBeGreaterThan(start);
+    expect(done.indicators.find((i) => i.value === '185.220.101.34')?.aggregate?.verdict).toBe('malicious');
+    expect(h.pushes.filter((p) => p.message.type === 'enrichment.result').length).toBeGreaterThan(0);
+    expect(
+      h.pushes.some((p) => p.message.type === 'enrichment.completed' && p.topic === `enrichment:${job.id}`),
+    ).toBe(true);
+    expect(
+      h.events.some((e) => e.source === 'vigil.enrichment' && e.detailType === 'Indicator Verdict'),
+    ).toBe(true);
+  });
+
+  it('keeps a 4-per-minute provider under 4 calls in any 60 s window, and completes all 20 lookups', async () => {
+    h = await enrichmentHarness(tables, { providers: { virustotal: 'sandbox' } });
+    const indicators = Array.from({ length: 20 }, (_, i) => ({ value: `185.220.${100 + i}.${10 + i}` }));
+
+    const job = await h.engine.create(h.principal, { indicators, providers: ['virustotal'] });
+    await h.drain({ concurrency: 5 });
+    const done = await h.engine.get(h.principal.tenantId, job.id);
+    const times = (h.callTimes.virustotal ?? []).sort((a, b) => a - b);
+    const worstWindow = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 60_000).length));
+
+    expect(done.status).toBe('completed');
+    expect(done.counts.done).toBe(20);
+    expect(times).toHaveLength(20);
+    expect(worstWindow).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it('makes one provider call for 50 concurrent jobs on the same indicator', async () => {
+    h = await enrichmentHarness(tables, { providers: { abuseipdb: 'sandbox' } });
+    const harness = h;
+
+    const jobs = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        harness.engine.create(harness.principal, {
+          indicators: [{ value: '185.220.101.34' }],
+          providers: ['abuseipdb'],
+        }),
+      ),
+    );
+    await h.drain({ concurrency: 10 });
+    const settled = await Promise.all(
+      jobs.map((job) => harness.engine.get(harness.principal.tenantId, job.id)),
+    );
+
+    expect(h.callTimes.abuseipdb).toHaveLength(1);
+    expect(settled.every((job) => job.status === 'completed')).toBe(true);
+    expect(
+      settled.every((job) => ['done', 'cached'].includes(job.indicators[0]?.results[0]?.status ?? '')),
+    ).toBe(true);
+  }, 60_000);
+
+  it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {
+    h = await enrichmentHarness(tables, { providers: {} });
+    const many = Array.from({ length: 1001 }, (_, i) => ({
+      value: `185.${Math.floor(i / 250)}.${i % 250}.1`,
+    }));
+
+    await expect(h.engine.create(h.principal, { indicators: many })).rejects.toMatchObject({
+      status: 413,
+      code: 'too_many_indicators',
+    });
+    await expect(
+      h.engine.create(h.principal, { indicators: [{ value: 'not an indicator at all' }] }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_indicator',
+    });
+  });
+});
