@@ -266,7 +266,9 @@ export class VigilFunction extends Construct {
     );
     // Encrypted queues: the producer needs the queue key's data keys, through SQS only (never directly,
     // which would bypass the encryption-context rule of `bindDataKey` on the same key).
-    const keys = [queue.encryptionMasterKey, dlq.encryptionMasterKey].filter((k): k is IKey => k !== undefined);
+    const keys = [queue.encryptionMasterKey, dlq.encryptionMasterKey].filter(
+      (k): k is IKey => k !== undefined,
+    );
     if (keys.length > 0) {
       this.role.addToPolicy(
         new iam.PolicyStatement({

@@ -50,6 +50,14 @@ const catalogEntry = z
     userSuppliedUrl: z.boolean().optional(),
   })
   .meta({ id: 'IntegrationCatalogEntry' });
+const quotaOverride = z
+  .object({
+    perSecond: z.number().int().min(1).optional(),
+    perMinute: z.number().int().min(1).optional(),
+    perDay: z.number().int().min(1).optional(),
+    perMonth: z.number().int().min(1).optional(),
+  })
+  .refine((q) => Object.keys(q).length > 0, 'Set at least one window.');
 const integrationView = z
   .object({
     name: z.string(),
@@ -181,6 +189,10 @@ export const putIntegrationRoute = defineRoute({
     body: z.object({
       settings: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
       credentials: z.record(z.string(), z.string()).optional(),
+      quota: quotaOverride
+        .nullable()
+        .optional()
+        .describe('Your plan’s limits (paid tier); null returns to the free tier'),
     }),
   },
   responses: {

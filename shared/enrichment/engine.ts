@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/ports';
 import type { Principal } from '../identity/principal';
 import { OutboundError } from '../integrations/http/errors';
-import type {
-  AdapterContext,
-  Indicator,
-  IntelAdapter,
-  IntelResult,
-  QuotaPlan,
-  Verdict,
-} from '../integrations/ports';
+import type { AdapterContext, Indicator, IntelAdapter, IntelResult, Verdict } from '../integrations/ports';
 import type { IntegrationService } from '../integrations/service';
 import { BadRequestError, NotFoundError, VigilError } from '../platform/errors';
 import { extractIndicators } from './extract';
@@ -150,9 +143,9 @@ export function enrichmentEngine(deps: EngineDeps) {
         ...(context ? { context } : {}),
       });
     };
-    (input.indicators ?? []).forEach((item, i) =>
-      add(item.value, item.type, item.context, `indicators.${i}`),
-    );
+    for (const [i, item] of (input.indicators ?? []).entries()) {
+      add(item.value, item.type, item.context, `indicators.${i}`);
+    }
     if (input.text) {
       for (const found of extractIndicators(input.text).indicators)
         add(found.value, found.type, undefined, 'text');
@@ -268,8 +261,6 @@ export function enrichmentEngine(deps: EngineDeps) {
       );
     }
   };
-
-  const planOf = (provider: string): QuotaPlan => catalog.get(provider)?.freeTier ?? { summary: '' };
 
   return {
     /** Creates a job; with `waitSeconds`, waits for it to complete (up to 20 s) before answering. */
@@ -479,7 +470,12 @@ export function enrichmentEngine(deps: EngineDeps) {
             const view = views.get(entry.name);
             const breaker = await deps.breaker.state(tenantId, entry.name, now);
             const remaining = view?.enabled
-              ? await deps.quota.remainingToday(tenantId, entry.name, planOf(entry.name), now)
+              ? await deps.quota.remainingToday(
+                  tenantId,
+                  entry.name,
+                  await deps.integrations.plan(tenantId, entry.name),
+                  now,
+                )
               : undefined;
             return {
               name: entry.name,
@@ -519,7 +515,8 @@ export function enrichmentEngine(deps: EngineDeps) {
       > = {};
       for (const job of jobs) {
         for (const pair of await deps.store.pairs(tenantId, job.id)) {
-          const row = (providers[pair.provider] ??= { requests: 0, cacheHits: 0, failures: 0, skipped: 0 });
+          const row = providers[pair.provider] ?? { requests: 0, cacheHits: 0, failures: 0, skipped: 0 };
+          providers[pair.provider] = row;
           if (pair.status === 'done') row.requests += 1;
           if (pair.status === 'cached') row.cacheHits += 1;
           if (pair.status === 'failed') row.failures += 1;
@@ -569,7 +566,12 @@ export function enrichmentEngine(deps: EngineDeps) {
         await deps.queue.send(message, Math.ceil(permit.retryAfterSeconds));
         return 'delayed';
       }
-      const grant = await deps.quota.acquire(tenantId, provider, planOf(provider), now);
+      const grant = await deps.quota.acquire(
+        tenantId,
+        provider,
+        await deps.integrations.plan(tenantId, provider),
+        now,
+      );
       if (!grant.granted) {
         await deps.store.note(tenantId, message.jobId, message.index, provider, 'quota_deferred');
         await deps.queue.send(message, Math.max(1, Math.ceil(grant.retryAfterSeconds)));

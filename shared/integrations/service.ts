@@ -10,13 +10,14 @@ import {
 } from '../platform/errors';
 import { OutboundError, OutboundRateLimitedError, SsrfBlockedError } from './http/errors';
 import type { OutboundClient } from './http/outbound';
-import type { AdapterBase, AdapterContext, CatalogEntry, FieldDef, TestOutcome } from './ports';
+import type { AdapterBase, AdapterContext, CatalogEntry, FieldDef, QuotaPlan, TestOutcome } from './ports';
 import {
   type HealthStatus,
   type IntegrationHealth,
   type IntegrationRecord,
   type IntegrationStore,
   latencyBucketsMs,
+  type QuotaOverride,
   type UsageDay,
 } from './store';
 
@@ -67,6 +68,8 @@ export interface IntegrationView {
   settings: Record<string, string | number>;
   /** Masked hints of the stored secret fields; never the secrets. */
   credentials: Record<string, string>;
+  /** The tenant's plan limits, when set (otherwise the catalog's free tier applies). */
+  quota?: QuotaOverride;
   health: IntegrationHealth;
   updatedAt?: string;
 }
@@ -203,6 +206,7 @@ export function integrationService(deps: IntegrationDeps) {
     enabled: record?.enabled ?? false,
     settings: record?.settings ?? {},
     credentials: record?.credentialHints ?? {},
+    ...(record?.quota ? { quota: record.quota } : {}),
     health: record?.health ?? untested,
     ...(record ? { updatedAt: record.updatedAt } : {}),
   });
@@ -378,7 +382,11 @@ export function integrationService(deps: IntegrationDeps) {
     async configure(
       principal: Principal,
       name: string,
-      input: { settings?: Record<string, unknown>; credentials?: Record<string, unknown> },
+      input: {
+        settings?: Record<string, unknown>;
+        credentials?: Record<string, unknown>;
+        quota?: QuotaOverride | null;
+      },
     ): Promise<IntegrationView> {
       const adapter = adapterOf(name);
       const existing = await deps.store.get(principal.tenantId, name);
@@ -402,6 +410,13 @@ export function integrationService(deps: IntegrationDeps) {
         credentialHints: Object.fromEntries(
           Object.entries(merged.credentials).map(([k, v]) => [k, maskSecret(v)]),
         ),
+        ...(input.quota === null
+          ? {}
+          : input.quota
+            ? { quota: input.quota }
+            : existing?.quota
+              ? { quota: existing.quota }
+              : {}),
         health: credentialsChanged || !existing ? untested : existing.health,
         createdAt: existing?.createdAt ?? nowIso(),
         updatedAt: nowIso(),
@@ -476,7 +491,7 @@ export function integrationService(deps: IntegrationDeps) {
           ...(day ? { p50Ms: percentile(day.latency, 0.5), p95Ms: percentile(day.latency, 0.95) } : {}),
         });
       }
-      const plan = adapter.catalog.freeTier;
+      const plan = await this.plan(tenantId, name);
       const usedToday = series.at(-1)?.requests ?? 0;
       const usedMonth = series
         .filter((d) => d.date.slice(0, 7) === dayOf(today).slice(0, 7))
@@ -630,6 +645,14 @@ export function integrationService(deps: IntegrationDeps) {
       const adapter = adapterOf(name) as A;
       const credentials = await decrypt(record);
       return measured(record, () => call(adapter, contextFor(record, credentials)));
+    },
+
+    /** The request budget for a tenant's integration: the catalog's free tier, overridden by the tenant's plan. */
+    async plan(tenantId: string, name: string): Promise<QuotaPlan> {
+      const base = adapterOf(name).catalog.freeTier;
+      const override = (await deps.store.get(tenantId, name))?.quota;
+      if (!override) return base;
+      return { ...base, ...override, summary: `${base.summary} (tenant plan: ${JSON.stringify(override)})` };
     },
 
     /** Configured and enabled integrations of a category, for fan-out (notify everything enabled). */

@@ -3,6 +3,14 @@
  * counters live. Credentials are stored only as one envelope-encrypted blob per integration (a JSON
  * object of the secret fields), with a masked hint per field for display.
  */
+/** Request limits a tenant sets for its own plan with a provider. */
+export interface QuotaOverride {
+  perSecond?: number;
+  perMinute?: number;
+  perDay?: number;
+  perMonth?: number;
+}
+
 export type HealthStatus = 'healthy' | 'degraded' | 'error' | 'untested';
 
 export interface IntegrationHealth {
@@ -21,6 +29,8 @@ export interface IntegrationRecord {
   credentialsCiphertext?: string;
   /** Masked hint per secret field, e.g. `••••a1b2`. */
   credentialHints: Record<string, string>;
+  /** The tenant's own plan limits (a paid tier), overriding the catalog's free tier window by window. */
+  quota?: QuotaOverride;
   health: IntegrationHealth;
   createdAt: string;
   updatedAt: string;

@@ -33,6 +33,7 @@ export function dynamoIntegrationStore(client: DynamoDBDocumentClient, tableName
     settings: (item.settings as IntegrationRecord['settings']) ?? {},
     ...(item.credentialsCiphertext ? { credentialsCiphertext: String(item.credentialsCiphertext) } : {}),
     credentialHints: (item.credentialHints as Record<string, string>) ?? {},
+    ...(item.quota ? { quota: item.quota as IntegrationRecord['quota'] } : {}),
     health: (item.health as IntegrationRecord['health']) ?? { status: 'untested' },
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
