@@ -473,7 +473,7 @@ export function integrationService(deps: IntegrationDeps) {
 
     /** Per-day requests, successes, failures and latency percentiles, and quota against the plan. */
     async usage(tenantId: string, name: string, days: number) {
-      const adapter = adapterOf(name);
+      adapterOf(name);
       const today = deps.now();
       const from = dayOf(today - (days - 1) * 86_400_000);
       const stored = new Map(
