@@ -116,6 +116,12 @@ export class LocalQueue {
     return received;
   }
 
+  /** Messages that a receive would return now. */
+  visibleCount(): number {
+    const now = this.now();
+    return this.messages.filter((m) => m.visibleAt <= now).length;
+  }
+
   /** Deletes a received message; false when the handle is stale (the message was received again). */
   delete(receiptHandle: string): boolean {
     const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
@@ -172,6 +178,8 @@ export interface ConsumerOptions {
   batchSize?: number;
   /** How often to look for messages whose visibility timeout or delay has passed. */
   pollIntervalMs?: number;
+  /** Batches handled at the same time, like concurrent Lambda invocations (default 1). */
+  concurrency?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -187,8 +195,9 @@ export function attachConsumer(
 ): { stop(): Promise<void> } {
   const batchSize = options.batchSize ?? 10;
   const interval = options.pollIntervalMs ?? 250;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   let stopped = false;
-  let running: Promise<void> = Promise.resolve();
+  const running = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
 
   const poll = async (): Promise<void> => {
@@ -209,9 +218,14 @@ export function attachConsumer(
     }
   };
 
+  // Each slot is one invocation loop; a send or a tick fills the free slots.
   const schedule = () => {
     if (stopped) return;
-    running = running.then(poll);
+    while (running.size < concurrency) {
+      const loop: Promise<void> = poll().finally(() => running.delete(loop));
+      running.add(loop);
+      if (queue.visibleCount() === 0) break;
+    }
   };
   const unsubscribe = queue.onSend(schedule);
   const tick = () => {
@@ -226,7 +240,7 @@ export function attachConsumer(
       stopped = true;
       unsubscribe();
       clearTimeout(timer);
-      await running;
+      await Promise.all(running);
     },
   };
 }

@@ -205,6 +205,7 @@ export async function startLocalStack(
       const consumer = attachConsumer(queue, (await handlerFor(def.consumer)) as SqsHandler, {
         functionName: def.consumer,
         batchSize: def.batchSize,
+        concurrency: def.maxConcurrency,
         onError: (error) => onInvokeError(def.consumer, error),
       });
       stoppers.push(() => consumer.stop());

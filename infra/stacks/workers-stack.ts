@@ -49,7 +49,11 @@ export class WorkersStack extends Stack {
 
     for (const { def, queue } of props.queues) {
       fnFor(def.consumer).function.addEventSource(
-        new SqsEventSource(queue, { batchSize: def.batchSize, reportBatchItemFailures: true }),
+        new SqsEventSource(queue, {
+          batchSize: def.batchSize,
+          reportBatchItemFailures: true,
+          ...(def.maxConcurrency ? { maxConcurrency: Math.max(2, def.maxConcurrency) } : {}),
+        }),
       );
     }
 

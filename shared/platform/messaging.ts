@@ -10,6 +10,8 @@ export interface QueueDef {
   batchSize: number;
   /** Receives before a message moves to the queue's DLQ. */
   maxReceiveCount: number;
+  /** Batches processed at once (Lambda's maximum concurrency for the event source; local consumer slots). */
+  maxConcurrency?: number;
   description: string;
 }
 
@@ -27,6 +29,7 @@ export const enrichmentQueue: QueueDef = {
   consumer: 'enrichment-worker',
   batchSize: 10,
   maxReceiveCount: 5,
+  maxConcurrency: 8,
   description: 'Provider lookups of enrichment jobs, one message per (indicator, provider).',
 };
 
