@@ -18,6 +18,7 @@ import type {
   Waiter,
 } from '../../enrichment/store';
 import type { IntelResult } from '../../integrations/ports';
+import { queryPrefix } from './dynamodb';
 
 /**
  * Enrichment state on the state table, all inside the tenant's partition `T#<tid>`:
@@ -62,24 +63,7 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
     counts: Object.fromEntries(statuses.map((s) => [s, Number(item[`n_${s}`] ?? 0)])) as JobRecord['counts'],
   });
 
-  const queryAll = async (tenantId: string, prefix: string): Promise<Record<string, unknown>[]> => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk(tenantId), ':prefix': prefix },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const queryAll = (tenantId: string, prefix: string) => queryPrefix(client, tableName, pk(tenantId), prefix);
 
   const toPair = (item: Record<string, unknown>): PairRecord => ({
     index: Number(item.index),

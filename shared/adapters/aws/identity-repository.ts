@@ -4,7 +4,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +18,7 @@ import {
   type UserChanges,
   type UserRecord,
 } from '../../identity/ports';
+import { queryPrefix } from './dynamodb';
 
 /** A user who counts towards the tenant's last-admin guard. */
 const isActiveAdmin = (user: Pick<UserRecord, 'roles' | 'status'>) =>
@@ -127,24 +127,7 @@ export function dynamoIdentityRepository(
     }
   };
 
-  const queryAll = async (pk: string, skPrefix: string): Promise<Record<string, unknown>[]> => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const queryAll = (pk: string, skPrefix: string) => queryPrefix(client, tableName, pk, skPrefix);
 
   return {
     async createTenantWithAdmin(tenant, admin) {

@@ -13,6 +13,7 @@ import {
   latencyBucketsMs,
   type UsageDay,
 } from '../../integrations/store';
+import { queryAll, queryPrefix } from './dynamodb';
 
 /**
  * Integration configuration and usage on the state table:
@@ -50,22 +51,7 @@ export function dynamoIntegrationStore(client: DynamoDBDocumentClient, tableName
     },
 
     async list(tenantId) {
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `T#${tenantId}`, ':prefix': 'INTEG#' },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return items.map(toRecord);
+      return (await queryPrefix(client, tableName, `T#${tenantId}`, 'INTEG#')).map(toRecord);
     },
 
     async put(record, expectedRevision) {
@@ -160,23 +146,14 @@ export function dynamoIntegrationStore(client: DynamoDBDocumentClient, tableName
     },
 
     async tenantsWithEnabled() {
-      const tenants = new Set<string>();
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': enabledIndexKey },
-            ProjectionExpression: 'tenantId',
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) tenants.add(String(item.tenantId));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return [...tenants];
+      const items = await queryAll(client, {
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': enabledIndexKey },
+        ProjectionExpression: 'tenantId',
+      });
+      return [...new Set(items.map((item) => String(item.tenantId)))];
     },
   };
 }
