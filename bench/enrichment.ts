@@ -102,6 +102,8 @@ export async function benchEnrichment(
         return { value: `45.${10 + Math.floor(n / 62_500)}.${Math.floor(n / 250) % 250}.${(n % 250) + 1}` };
       });
       const res = await send('POST', '/v1/enrichments', { indicators, providers }, token);
+      if (res.status !== 202 && res.status !== 200)
+        throw new Error(`job creation failed: ${res.status} ${await res.text()}`);
       ids.push(((await res.json()) as { id: string }).id);
     }
     let results = 0;

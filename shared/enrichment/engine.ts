@@ -383,7 +383,8 @@ export function enrichmentEngine(deps: EngineDeps) {
       for (const record of records) if (record.pending === 0) await finishIndicator(tenantId, jobId, record);
       if (counts.pending === 0) await finishJob(tenantId, jobId);
       const delay = input.priority === 'low' ? 2 : 0;
-      for (const message of queued) {
+      // Join or start each lookup, a few dozen at a time (a 1,000-indicator job queues thousands).
+      await inBatches(queued, 32, async (message) => {
         const role = await deps.store.joinInflight(
           tenantId,
           message.provider,
@@ -392,7 +393,7 @@ export function enrichmentEngine(deps: EngineDeps) {
           { jobId, index: message.index },
           nowSeconds() + 3600,
         );
-        if (role === 'waiter') continue;
+        if (role === 'waiter') return;
         // Another request may have filled the cache since it was read: answer from it then.
         const cached = force
           ? undefined
@@ -405,7 +406,7 @@ export function enrichmentEngine(deps: EngineDeps) {
             );
         if (cached) await settleWaiters(message, { status: 'cached', result: cached });
         else await deps.queue.send(message, delay);
-      }
+      });
       const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
       const deadline = deps.now() + Math.min(waitSeconds, maxWaitSeconds) * 1000;
       let current = await this.get(tenantId, jobId);
@@ -632,4 +633,21 @@ export class VigilTooLarge extends VigilError {
     );
     this.extensions = { limit: maxIndicatorsPerJob, count };
   }
+}
+
+/** Runs `work` over `items` with at most `size` in flight. */
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next];
+      next += 1;
+      if (item !== undefined) await work(item);
+    }
+  });
+  await Promise.all(lanes);
 }

@@ -74,6 +74,16 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
     updatedAt: String(item.updatedAt),
   });
 
+  const writeBatch = async (batch: Record<string, unknown>[]) => {
+    let requests = batch.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > 8) throw new Error('DynamoDB kept throttling the job write');
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+      if (requests.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    }
+  };
+
   return {
     async createJob(job, indicators, pairs) {
       const expiresAt = Math.floor(Date.parse(job.createdAt) / 1000) + jobRetentionSeconds;
@@ -92,16 +102,11 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
           ttl: expiresAt,
         })),
       ];
-      for (let i = 0; i < items.length; i += 25) {
-        let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; requests.length > 0; attempt += 1) {
-          if (attempt > 8) throw new Error('DynamoDB kept throttling the job write');
-          const result = await client.send(
-            new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
-          );
-          requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-          if (requests.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-        }
+      const batches: Record<string, unknown>[][] = [];
+      for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+      // A few batches at a time: a 1,000-indicator job is thousands of items.
+      for (let i = 0; i < batches.length; i += 8) {
+        await Promise.all(batches.slice(i, i + 8).map((batch) => writeBatch(batch)));
       }
       // The job item last: a job is visible only once all its pairs exist.
       await client.send(
