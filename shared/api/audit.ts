@@ -85,4 +85,44 @@ export const getAuditRoute = defineRoute({
   responses: { 200: { description: 'The event', schema: auditEvent } },
 });
 
-export const auditRoutes = [listAuditRoute, verifyAuditRoute, getAuditRoute];
+const auditSettings = z.object({
+  retentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .describe('Events expire this many days after they are written'),
+});
+
+export const getAuditSettingsRoute = defineRoute({
+  operationId: 'getAuditSettings',
+  method: 'GET',
+  path: '/v1/audit/settings',
+  fn: 'audit-api',
+  auth: 'principal',
+  permission: 'audit:read',
+  summary: 'The tenant’s audit retention',
+  tags: ['audit'],
+  responses: { 200: { description: 'Settings', schema: auditSettings } },
+});
+
+export const putAuditSettingsRoute = defineRoute({
+  operationId: 'putAuditSettings',
+  method: 'PUT',
+  path: '/v1/audit/settings',
+  fn: 'audit-api',
+  auth: 'principal',
+  permission: 'user:manage',
+  summary: 'Set the tenant’s audit retention (applies to events written from now on)',
+  tags: ['audit'],
+  request: { body: auditSettings },
+  responses: { 200: { description: 'Saved', schema: auditSettings } },
+});
+
+export const auditRoutes = [
+  listAuditRoute,
+  verifyAuditRoute,
+  getAuditSettingsRoute,
+  putAuditSettingsRoute,
+  getAuditRoute,
+];

@@ -5,6 +5,7 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEvent,
@@ -50,6 +51,8 @@ export function dynamoAuditLog(client: DynamoDBDocumentClient, options: AuditSto
           }),
         );
         const seq = Number(head.Item?.seq ?? 0);
+        // The tenant's own retention (PUT /v1/audit/settings) wins over the platform default.
+        const retentionDays = Number(head.Item?.retentionDays ?? options.retentionDays);
         const prevHash = String(head.Item?.hash ?? genesisHash);
         const at = now();
         const unsigned = {
@@ -69,7 +72,7 @@ export function dynamoAuditLog(client: DynamoDBDocumentClient, options: AuditSto
                     TableName: options.stateTable,
                     Key: { pk: `T#${input.tenantId}`, sk: 'AUDITHEAD' },
                     UpdateExpression: 'SET seq = :next, #hash = :hash',
-                    ConditionExpression: seq === 0 ? 'attribute_not_exists(pk)' : 'seq = :seq',
+                    ConditionExpression: seq === 0 ? 'attribute_not_exists(seq)' : 'seq = :seq',
                     ExpressionAttributeNames: { '#hash': 'hash' },
                     ExpressionAttributeValues: {
                       ':next': event.seq,
@@ -86,7 +89,7 @@ export function dynamoAuditLog(client: DynamoDBDocumentClient, options: AuditSto
                       sk: seqKey(event.seq),
                       gsi1pk: `T#${input.tenantId}#AUDIT`,
                       gsi1sk: event.id,
-                      ttl: Math.floor(at.getTime() / 1000) + options.retentionDays * 86_400,
+                      ttl: Math.floor(at.getTime() / 1000) + retentionDays * 86_400,
                       ...event,
                     },
                     ConditionExpression: 'attribute_not_exists(pk)',
@@ -146,6 +149,33 @@ export function dynamoAuditReader(client: DynamoDBDocumentClient, auditTable: st
       );
       const item = result.Items?.[0];
       return item ? toEvent(item) : undefined;
+    },
+  };
+}
+
+/**
+ * The tenant's audit retention, kept on its chain head item (which every append reads anyway), so a
+ * change applies to the next event without another read.
+ */
+export function dynamoAuditSettings(client: DynamoDBDocumentClient, stateTable: string, defaultDays: number) {
+  const key = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'AUDITHEAD' });
+  return {
+    async get(tenantId: string): Promise<{ retentionDays: number }> {
+      const head = await client.send(
+        new GetCommand({ TableName: stateTable, Key: key(tenantId), ConsistentRead: true }),
+      );
+      return { retentionDays: Number(head.Item?.retentionDays ?? defaultDays) };
+    },
+    async setRetention(tenantId: string, retentionDays: number): Promise<{ retentionDays: number }> {
+      await client.send(
+        new UpdateCommand({
+          TableName: stateTable,
+          Key: key(tenantId),
+          UpdateExpression: 'SET retentionDays = :days',
+          ExpressionAttributeValues: { ':days': retentionDays },
+        }),
+      );
+      return { retentionDays };
     },
   };
 }

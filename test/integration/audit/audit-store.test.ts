@@ -1,6 +1,10 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dynamoAuditLog, dynamoAuditReader } from '../../../shared/adapters/aws/audit-store';
+import {
+  dynamoAuditLog,
+  dynamoAuditReader,
+  dynamoAuditSettings,
+} from '../../../shared/adapters/aws/audit-store';
 import type { AuditEventInput, AuditLog } from '../../../shared/audit/chain';
 import { auditQueries } from '../../../shared/audit/queries';
 import { createTestTables, type TestTables } from '../../support/dynamodb';
@@ -27,6 +31,30 @@ describe('hash-chained audit trail on DynamoDB', () => {
       retentionDays: 90,
     });
     queries = auditQueries(dynamoAuditReader(tables.doc, tables.names.audit));
+  });
+
+  it('expires events after the tenant’s own retention, also when set before the first event', async () => {
+    const settings = dynamoAuditSettings(tables.doc, tables.names.state, 90);
+    await settings.setRetention('t-retention', 7);
+
+    const first = await log.append(event('t-retention', 'first'));
+    const stored = await tables.doc.send(
+      new GetCommand({
+        TableName: tables.names.audit,
+        Key: { pk: 'T#t-retention', sk: `EVT#${String(first.seq).padStart(12, '0')}` },
+      }),
+    );
+    const other = await log.append(event('t-default', 'other'));
+    const otherStored = await tables.doc.send(
+      new GetCommand({
+        TableName: tables.names.audit,
+        Key: { pk: 'T#t-default', sk: `EVT#${String(other.seq).padStart(12, '0')}` },
+      }),
+    );
+
+    expect(await settings.get('t-retention')).toEqual({ retentionDays: 7 });
+    expect(Number(stored.Item?.ttl) - Math.floor(Date.parse(first.time) / 1000)).toBe(7 * 86_400);
+    expect(Number(otherStored.Item?.ttl) - Math.floor(Date.parse(other.time) / 1000)).toBe(90 * 86_400);
   });
 
   it('keeps one linear chain per tenant under concurrent appends', async () => {
