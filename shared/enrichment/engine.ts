@@ -380,7 +380,11 @@ export function enrichmentEngine(deps: EngineDeps) {
         counts,
       };
       await deps.store.createJob(job, records, pairs);
-      for (const record of records) if (record.pending === 0) await finishIndicator(tenantId, jobId, record);
+      await inBatches(
+        records.filter((record) => record.pending === 0),
+        16,
+        (record) => finishIndicator(tenantId, jobId, record).then(() => undefined),
+      );
       if (counts.pending === 0) await finishJob(tenantId, jobId);
       const delay = input.priority === 'low' ? 2 : 0;
       // Join or start each lookup, a few dozen at a time (a 1,000-indicator job queues thousands).
