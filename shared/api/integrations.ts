@@ -171,7 +171,13 @@ export const getIntegrationRoute = defineRoute({
   summary: 'One integration: catalog entry, configuration and health',
   request: { params: name },
   responses: {
-    200: { description: 'The integration', schema: integrationView.extend({ catalog: catalogEntry }) },
+    200: {
+      description: 'The integration (Picus adds a configuration `summary`: token state, refresh-token age)',
+      schema: integrationView.extend({
+        catalog: catalogEntry,
+        summary: z.record(z.string(), z.unknown()).optional(),
+      }),
+    },
     404: { description: 'No such integration' },
   },
 });

@@ -373,9 +373,23 @@ export function integrationService(deps: IntegrationDeps) {
       return deps.adapters.map((adapter) => view(adapter, records.get(adapter.catalog.name)));
     },
 
-    async get(tenantId: string, name: string): Promise<IntegrationView & { catalog: CatalogEntry }> {
+    /**
+     * One integration with its catalog entry; adapters that can describe their configuration (Picus:
+     * token state, refresh-token age) add a `summary` computed from the decrypted credentials.
+     */
+    async get(
+      tenantId: string,
+      name: string,
+    ): Promise<IntegrationView & { catalog: CatalogEntry; summary?: unknown }> {
       const adapter = adapterOf(name);
-      return { ...view(adapter, await deps.store.get(tenantId, name)), catalog: adapter.catalog };
+      const record = await deps.store.get(tenantId, name);
+      const describe = (adapter as { summary?: (ctx: AdapterContext & { enabled: boolean }) => unknown })
+        .summary;
+      const summary =
+        record && typeof describe === 'function'
+          ? describe.call(adapter, { ...contextFor(record, await decrypt(record)), enabled: record.enabled })
+          : undefined;
+      return { ...view(adapter, record), catalog: adapter.catalog, ...(summary ? { summary } : {}) };
     },
 
     /** Creates or updates the configuration; new credentials are encrypted and reset health to untested. */

@@ -172,11 +172,21 @@ describe('integration hub', () => {
     });
   });
 
+  it('shows Picus a configuration summary built from the stored refresh token, never the token', async () => {
+    const refreshToken = `picus-refresh-${randomBytes(12).toString('hex')}`;
+    await hub.configure(a, 'picus', { credentials: { refreshToken } });
+
+    const picus = await hub.get(a.tenantId, 'picus');
+
+    expect(picus.summary).toMatchObject({ enabled: true, hasRefreshToken: true, hasAccessToken: false });
+    expect(JSON.stringify(picus)).not.toContain(refreshToken);
+  });
+
   it('re-encrypts every credential and keeps it usable', async () => {
     const { reencrypted } = await hub.reencrypt(a);
     const tested = await hub.test(a, 'abuseipdb');
 
-    expect(reencrypted).toBe(1);
+    expect(reencrypted).toBe(2);
     expect(tested.ok).toBe(true);
   });
 
