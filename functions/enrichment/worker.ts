@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { enrichmentDepsFromEnv } from '../../shared/adapters/aws/enrichment-deps';
 import { BadRequestError } from '../../shared/platform/errors';
 import { logger } from '../../shared/platform/observability';
-import { sqsBatchHandler } from '../../shared/platform/sqs';
+import { sqsWholeBatchHandler } from '../../shared/platform/sqs';
 import { tracer } from '../../shared/platform/tracing';
 
 const { engine } = enrichmentDepsFromEnv(tracer);
@@ -20,21 +20,28 @@ const lookupMessage = z.object({
 });
 
 /**
- * Enrichment worker: one provider lookup per message, records one by one, failures reported as
- * partial batch failures (SQS retries them, then its DLQ keeps them). Provider errors never throw:
- * the engine delays, retries or settles them as failed with their reason.
+ * Enrichment worker: one provider lookup per message, a batch at a time (one breaker check and one
+ * quota grant per tenant and provider); failures are reported as partial batch failures (SQS
+ * retries them, then its DLQ keeps them). Provider errors never throw: the engine delays, retries
+ * or settles them as failed with their reason.
  */
-export const handler = sqsBatchHandler(
-  async (record) => {
+export const handler = sqsWholeBatchHandler(
+  (record) => {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
     } catch (error) {
       throw new BadRequestError('Lookup message is not JSON.', 'malformed_message', { cause: error });
     }
-    const message = lookupMessage.parse(body);
-    const outcome = await engine.process(message);
-    logger.debug('lookup processed', { messageId: record.messageId, provider: message.provider, outcome });
+    return lookupMessage.parse(body);
+  },
+  async (messages) => {
+    const outcomes = await engine.processBatch(messages);
+    logger.debug('lookups processed', {
+      count: messages.length,
+      outcomes: outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'error')),
+    });
+    return outcomes;
   },
   { tracer },
 );

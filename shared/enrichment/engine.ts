@@ -4,20 +4,26 @@ import type { Principal } from '../identity/principal';
 import { OutboundError } from '../integrations/http/errors';
 import type { AdapterContext, Indicator, IntelAdapter, IntelResult, Verdict } from '../integrations/ports';
 import type { IntegrationService } from '../integrations/service';
+import { INTEL_STORE_PROVIDER } from '../intel/iocs';
 import { BadRequestError, NotFoundError, VigilError } from '../platform/errors';
 import { extractIndicators } from './extract';
 import { normalizeIndicator } from './indicators';
 import { type CircuitBreaker, countsAsBreakerFailure, honorRetryAfter, type QuotaGovernor } from './quota';
-import type {
-  Aggregate,
-  EnrichmentStore,
-  IndicatorRecord,
-  JobIndicator,
-  JobRecord,
-  PairRecord,
-  PairStatus,
-  Priority,
-  Waiter,
+import {
+  type Aggregate,
+  type CacheKey,
+  cacheKeyOf,
+  type EnrichmentStore,
+  type IndicatorState,
+  type JobIndicator,
+  type JobRecord,
+  type LatestVerdict,
+  type PairState,
+  type PairStatus,
+  type Priority,
+  type VerdictStamp,
+  verdictKeyOf,
+  type Waiter,
 } from './store';
 import { aggregateVerdict, defaultVerdictPolicy, type VerdictPolicy } from './verdict';
 
@@ -45,7 +51,8 @@ export interface LookupMessage {
 }
 
 export interface LookupQueue {
-  send(message: LookupMessage, delaySeconds: number): Promise<void>;
+  /** Queues lookups, each after its delay (SQS batches of ten). */
+  send(entries: readonly { message: LookupMessage; delaySeconds: number }[]): Promise<void>;
   /** Parks a message that used its retry budget, with the reason, for operators. */
   deadLetter(message: LookupMessage, reason: string): Promise<void>;
 }
@@ -58,6 +65,12 @@ export const defaultCacheTtlSeconds: Record<Verdict, number> = {
   unknown: 12 * 3600,
 };
 
+/** An unchanged latest verdict is re-recorded at most this often (a cached job writes nothing). */
+export const verdictRefreshMs = 3600_000;
+
+/** How long an in-flight lookup holds identical requests before another may call again. */
+const inflightLeaseSeconds = 3600;
+
 export interface EngineDeps {
   store: EnrichmentStore;
   integrations: IntegrationService;
@@ -68,12 +81,15 @@ export interface EngineDeps {
   queue: LookupQueue;
   quota: QuotaGovernor;
   breaker: CircuitBreaker;
-  publish: (tenantId: string, topic: string, message: unknown) => Promise<unknown>;
+  /** Pushes messages, in order, to the subscribers of a tenant's topic. */
+  publish: (tenantId: string, topic: string, messages: readonly unknown[]) => Promise<unknown>;
   bus: EventBus;
   policy?: (tenantId: string) => Promise<VerdictPolicy>;
   cacheTtlSeconds?: Record<Verdict, number>;
-  /** Attempts per pair before it fails (429/5xx/timeouts). */
+  /** Attempts per pair before it fails (429/5xx/timeouts; default 4). */
   retryBudget?: number;
+  /** Back-off after the n-th retryable failure without `Retry-After`: base · 2ⁿ s (default 5). */
+  retryBaseSeconds?: number;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -86,6 +102,8 @@ export interface JobInput {
   force?: boolean;
 }
 
+export type LookupOutcome = 'done' | 'delayed' | 'failed';
+
 export const jobTopic = (jobId: string) => `enrichment:${jobId}`;
 
 const reasonFor = (classification: string) =>
@@ -97,14 +115,42 @@ const reasonFor = (classification: string) =>
       ? 'reserved_address'
       : 'internal_name';
 
+const errorText = (error: unknown) => (error instanceof Error ? error.message.slice(0, 200) : String(error));
+
+/** Whether a verdict differs from the stored one, or the stored one is old enough to record again. */
+export function verdictChanged(
+  stored: VerdictStamp | undefined,
+  next: Pick<LatestVerdict, 'verdict' | 'score' | 'confidence'>,
+  nowMs: number,
+): boolean {
+  return (
+    !stored ||
+    stored.verdict !== next.verdict ||
+    stored.score !== next.score ||
+    stored.confidence !== next.confidence ||
+    !(nowMs - Date.parse(stored.at) < verdictRefreshMs)
+  );
+}
+
+/** A settled pair to apply to a waiting job. */
+interface Settlement {
+  tenantId: string;
+  waiter: Waiter;
+  indicator: Indicator;
+  provider: string;
+  pair: PairState;
+}
+
 export function enrichmentEngine(deps: EngineDeps) {
   const offline = new Map(deps.offline.map((a) => [a.catalog.name, a]));
   const catalog = new Map(deps.integrations.catalog().map((c) => [c.name, c]));
   const ttl = deps.cacheTtlSeconds ?? defaultCacheTtlSeconds;
   const budget = deps.retryBudget ?? 4;
+  const retryBase = deps.retryBaseSeconds ?? 5;
   const nowIso = () => new Date(deps.now()).toISOString();
   const nowSeconds = () => Math.floor(deps.now() / 1000);
   const policyOf = (tenantId: string) => deps.policy?.(tenantId) ?? Promise.resolve(defaultVerdictPolicy);
+  const storeProvider = offline.get(INTEL_STORE_PROVIDER);
 
   const offlineContext = (tenantId: string): AdapterContext => ({
     tenantId,
@@ -118,10 +164,34 @@ export function enrichmentEngine(deps: EngineDeps) {
     now: deps.now,
   });
 
+  /** An offline provider's answers for many indicators (its batch form when it has one); errors per indicator. */
+  const offlineLookups = async (
+    adapter: IntelAdapter,
+    ctx: AdapterContext,
+    indicators: readonly Indicator[],
+  ): Promise<({ result: IntelResult } | { error: unknown })[]> => {
+    if (indicators.length === 0) return [];
+    if (adapter.lookupMany) {
+      try {
+        return (await adapter.lookupMany(ctx, indicators)).map((result) => ({ result }));
+      } catch (error) {
+        return indicators.map(() => ({ error }));
+      }
+    }
+    return Promise.all(
+      indicators.map((indicator) =>
+        adapter.lookup(ctx, indicator).then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
+  };
+
   /** Normalizes and de-duplicates the job's indicators; bad explicit input is a 400 naming the entry. */
-  const indicatorsOf = (input: JobInput): JobIndicator[] => {
+  const indicatorsOf = (input: JobInput) => {
     const seen = new Set<string>();
-    const out: JobIndicator[] = [];
+    const out: (JobIndicator & { shareable: boolean; classification: string })[] = [];
     const add = (value: string, type: string | undefined, context: string | undefined, path: string) => {
       let normalized: ReturnType<typeof normalizeIndicator>;
       try {
@@ -141,6 +211,8 @@ export function enrichmentEngine(deps: EngineDeps) {
         value: normalized.value,
         original: normalized.original,
         ...(context ? { context } : {}),
+        shareable: normalized.shareable,
+        classification: normalized.classification,
       });
     };
     for (const [i, item] of (input.indicators ?? []).entries()) {
@@ -161,105 +233,313 @@ export function enrichmentEngine(deps: EngineDeps) {
     return out;
   };
 
-  /** Aggregates an indicator whose pairs are all settled, records its verdict, and tells the bus. */
-  const finishIndicator = async (
-    tenantId: string,
-    jobId: string,
-    indicator: Pick<IndicatorRecord, 'index' | 'type' | 'value'>,
-  ) => {
-    const pairs = await deps.store.pairs(tenantId, jobId, indicator.index);
-    const results = pairs
-      .filter((p) => p.result)
-      .map((p) => ({ provider: p.provider, result: p.result as IntelResult }));
+  const aggregateOf = async (tenantId: string, indicator: IndicatorState): Promise<Aggregate> => {
+    const results = Object.entries(indicator.pairs).flatMap(([provider, pair]) =>
+      pair.result ? [{ provider, result: pair.result }] : [],
+    );
     const verdict = aggregateVerdict(results, await policyOf(tenantId));
-    const aggregate: Aggregate = {
+    return {
       verdict: verdict.verdict,
       score: verdict.score,
       confidence: verdict.confidence,
       summary: verdict.summary,
       explanation: verdict.explanation,
     };
-    await deps.store.setAggregate(tenantId, jobId, indicator.index, aggregate);
-    await deps.store.putVerdict(tenantId, indicator.type, indicator.value, {
-      ...aggregate,
-      jobId,
-      at: nowIso(),
-    });
-    if (aggregate.verdict === 'malicious' || aggregate.verdict === 'suspicious') {
-      await deps.bus.put([
-        {
-          source: 'vigil.enrichment',
-          detailType: 'Indicator Verdict',
-          detail: {
-            tenantId,
-            jobId,
-            indicator: { type: indicator.type, value: indicator.value },
-            verdict: aggregate.verdict,
-            score: aggregate.score,
-            confidence: aggregate.confidence,
-            summary: aggregate.summary,
-          },
-        },
-      ]);
-    }
-    return aggregate;
   };
 
-  const finishJob = async (tenantId: string, jobId: string) => {
-    if (await deps.store.completeJob(tenantId, jobId, nowIso())) {
-      const job = await deps.store.getJob(tenantId, jobId);
-      await deps.publish(tenantId, jobTopic(jobId), {
-        type: 'enrichment.completed',
-        jobId,
-        counts: job?.counts,
-      });
-    }
-  };
-
-  /** Settles one pair and everything that follows from it (aggregate, completion, pushes). */
-  const settle = async (
+  /** Bus events of malicious and suspicious aggregates, for playbooks. */
+  const verdictEvents = (
     tenantId: string,
     jobId: string,
-    indicator: Pick<IndicatorRecord, 'index' | 'type' | 'value'>,
-    pair: Pick<PairRecord, 'provider' | 'status' | 'reason' | 'result'>,
+    closed: readonly { indicator: Indicator; aggregate: Aggregate }[],
+  ) =>
+    closed
+      .filter(({ aggregate }) => aggregate.verdict === 'malicious' || aggregate.verdict === 'suspicious')
+      .map(({ indicator, aggregate }) => ({
+        source: 'vigil.enrichment',
+        detailType: 'Indicator Verdict',
+        detail: {
+          tenantId,
+          jobId,
+          indicator: { type: indicator.type, value: indicator.value },
+          verdict: aggregate.verdict,
+          score: aggregate.score,
+          confidence: aggregate.confidence,
+          summary: aggregate.summary,
+        },
+      }));
+
+  /**
+   * Records the latest verdicts of closed indicators and tells the bus about the bad ones. With the
+   * stored verdicts at hand (job creation), a verdict that is unchanged and recorded within the hour
+   * is neither written nor announced again, so re-checking the same indicators from cache writes
+   * nothing and does not re-trigger playbooks.
+   */
+  const recordVerdicts = async (
+    tenantId: string,
+    jobId: string,
+    closed: readonly { indicator: Indicator; aggregate: Aggregate }[],
+    stored?: Map<string, VerdictStamp>,
   ) => {
-    const outcome = await deps.store.settle(tenantId, jobId, { index: indicator.index, ...pair });
-    if (!outcome.settled) return;
-    await deps.publish(tenantId, jobTopic(jobId), {
-      type: 'enrichment.result',
-      jobId,
-      indicator: { index: indicator.index, type: indicator.type, value: indicator.value },
-      provider: pair.provider,
-      status: pair.status,
-      ...(pair.reason ? { reason: pair.reason } : {}),
-      ...(pair.result ? { result: pair.result } : {}),
-    });
-    if (outcome.indicatorComplete) await finishIndicator(tenantId, jobId, indicator);
-    if (outcome.jobComplete) await finishJob(tenantId, jobId);
+    const now = deps.now();
+    const at = new Date(now).toISOString();
+    const changed = closed.filter(
+      ({ indicator, aggregate }) =>
+        !stored || verdictChanged(stored.get(verdictKeyOf(indicator)), aggregate, now),
+    );
+    const events = verdictEvents(tenantId, jobId, changed);
+    await Promise.all([
+      changed.length > 0
+        ? deps.store.putVerdicts(
+            tenantId,
+            changed.map(({ indicator, aggregate }) => ({
+              type: indicator.type,
+              value: indicator.value,
+              ...aggregate,
+              jobId,
+              at,
+            })),
+          )
+        : undefined,
+      events.length > 0 ? deps.bus.put(events) : undefined,
+    ]);
   };
 
-  /** Settles every request that waited on one provider call (the leader included) with its outcome. */
-  const settleWaiters = async (
-    message: LookupMessage,
-    pair: Pick<PairRecord, 'status' | 'reason' | 'result'>,
-  ) => {
-    const waiters = await deps.store.endInflight(
-      message.tenantId,
-      message.provider,
-      message.indicator.type,
-      message.indicator.value,
+  /** The job as the API shows it: every pair's state and each indicator's aggregate. */
+  const viewOf = (job: JobRecord, indicators: readonly IndicatorState[]) => {
+    const counts = { pending: 0, done: 0, cached: 0, skipped: 0, failed: 0 } as Record<PairStatus, number>;
+    for (const indicator of indicators)
+      for (const pair of Object.values(indicator.pairs)) counts[pair.status] += 1;
+    const { tenantId: _tenant, openIndicators: _open, ...rest } = job;
+    return {
+      ...rest,
+      counts,
+      indicators: indicators.map((indicator) => ({
+        type: indicator.type,
+        value: indicator.value,
+        original: indicator.original,
+        ...(indicator.context ? { context: indicator.context } : {}),
+        ...(indicator.aggregate ? { aggregate: indicator.aggregate } : {}),
+        results: Object.entries(indicator.pairs)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([provider, { queued: _queued, ...pair }]) => ({ provider, ...pair })),
+      })),
+    };
+  };
+
+  const readView = async (tenantId: string, jobId: string) => {
+    const found = await deps.store.readJob(tenantId, jobId);
+    if (!found) throw new NotFoundError('No such enrichment job.', 'job_not_found');
+    return viewOf(found.job, found.indicators);
+  };
+
+  /**
+   * Applies settled pairs to the jobs that waited on them: one conditional write per pair, pushes
+   * per job topic, then each indicator whose last pair settled is closed with its aggregate, and
+   * each job whose last indicator closed completes.
+   */
+  const applySettlements = async (settlements: readonly Settlement[]) => {
+    const pushes = new Map<string, { tenantId: string; jobId: string; messages: unknown[] }>();
+    const closing: { tenantId: string; jobId: string; state: IndicatorState }[] = [];
+    await inBatches(settlements, 16, async ({ tenantId, waiter, indicator, provider, pair }) => {
+      const state = await deps.store.settle(tenantId, waiter.jobId, waiter.index, provider, pair);
+      if (!state) {
+        // Already settled (a redelivery). If a crash came between settling and closing, close now.
+        const current = await deps.store.openIndicator(tenantId, waiter.jobId, waiter.index);
+        if (current && current.pending <= 0 && !current.aggregate)
+          closing.push({ tenantId, jobId: waiter.jobId, state: current });
+        return;
+      }
+      const key = `${tenantId}\u0000${waiter.jobId}`;
+      const entry = pushes.get(key) ?? { tenantId, jobId: waiter.jobId, messages: [] };
+      pushes.set(key, entry);
+      entry.messages.push({
+        type: 'enrichment.result',
+        jobId: waiter.jobId,
+        indicator: { index: waiter.index, type: indicator.type, value: indicator.value },
+        provider,
+        status: pair.status,
+        ...(pair.reason ? { reason: pair.reason } : {}),
+        ...(pair.result ? { result: pair.result } : {}),
+      });
+      if (state.pending <= 0) closing.push({ tenantId, jobId: waiter.jobId, state });
+    });
+    await Promise.all(
+      [...pushes.values()].map((p) => deps.publish(p.tenantId, jobTopic(p.jobId), p.messages)),
     );
+    const closedByJob = new Map<
+      string,
+      { tenantId: string; jobId: string; closed: { indicator: Indicator; aggregate: Aggregate }[] }
+    >();
+    await inBatches(closing, 16, async ({ tenantId, jobId, state }) => {
+      const aggregate = await aggregateOf(tenantId, state);
+      if (!(await deps.store.closeIndicator(tenantId, jobId, state, aggregate))) return;
+      const key = `${tenantId}\u0000${jobId}`;
+      const entry = closedByJob.get(key) ?? { tenantId, jobId, closed: [] };
+      closedByJob.set(key, entry);
+      entry.closed.push({ indicator: { type: state.type, value: state.value }, aggregate });
+    });
+    await Promise.all(
+      [...closedByJob.values()].map(async ({ tenantId, jobId, closed }) => {
+        await recordVerdicts(tenantId, jobId, closed);
+        const job = await deps.store.getJob(tenantId, jobId);
+        if (!job || job.openIndicators > 0) return;
+        if (await deps.store.completeJob(tenantId, jobId, nowIso())) {
+          await deps.publish(tenantId, jobTopic(jobId), [
+            { type: 'enrichment.completed', jobId, counts: job.counts },
+          ]);
+        }
+      }),
+    );
+  };
+
+  /** Ends one provider call's in-flight lookup and settles everyone who waited on it (the leader too). */
+  const settlementsOf = async (
+    message: LookupMessage,
+    pair: Omit<PairState, 'updatedAt'>,
+    cache?: { result: IntelResult; expiresAt: number },
+  ): Promise<Settlement[]> => {
+    const key = { provider: message.provider, ...message.indicator };
+    const waiters = await deps.store.endInflight(message.tenantId, key, cache);
     const all: Waiter[] = waiters.some((w) => w.jobId === message.jobId && w.index === message.index)
       ? waiters
       : [...waiters, { jobId: message.jobId, index: message.index }];
-    for (const waiter of all) {
-      await settle(
-        message.tenantId,
-        waiter.jobId,
-        { index: waiter.index, ...message.indicator },
-        { provider: message.provider, ...pair },
-      );
+    const updatedAt = nowIso();
+    return all.map((waiter) => ({
+      tenantId: message.tenantId,
+      waiter,
+      indicator: message.indicator,
+      provider: message.provider,
+      pair: { ...pair, updatedAt },
+    }));
+  };
+
+  /** Delays messages (noting why on their pairs) without calling anyone. */
+  const delay = async (messages: readonly LookupMessage[], reason: string, seconds: number) => {
+    await Promise.all(messages.map((m) => deps.store.note(m.tenantId, m.jobId, m.index, m.provider, reason)));
+    await deps.queue.send(messages.map((message) => ({ message, delaySeconds: seconds })));
+  };
+
+  /**
+   * One batch of a worker for one (tenant, provider): the breaker and the quota are asked once for
+   * the whole batch, the calls granted go out together, the rest are delayed.
+   */
+  const processGroup = async (
+    tenantId: string,
+    provider: string,
+    messages: readonly LookupMessage[],
+  ): Promise<Map<LookupMessage, LookupOutcome>> => {
+    const outcomes = new Map<LookupMessage, LookupOutcome>();
+    const now = deps.now();
+    const permit = await deps.breaker.permit(tenantId, provider, now);
+    if (!permit.allowed) {
+      await delay(messages, 'provider_degraded', Math.ceil(permit.retryAfterSeconds));
+      for (const m of messages) outcomes.set(m, 'delayed');
+      return outcomes;
     }
+    const settlements: Settlement[] = [];
+    let session: Awaited<ReturnType<IntegrationService['session']>>;
+    try {
+      session = await deps.integrations.session(tenantId, provider);
+    } catch (error) {
+      if (!(error instanceof VigilError && error.status < 500)) throw error;
+      // Not configured any more, or disabled: every pair fails with the reason.
+      for (const m of messages) {
+        settlements.push(
+          ...(await settlementsOf(m, { status: 'failed', reason: `${error.code}: ${errorText(error)}` })),
+        );
+        outcomes.set(m, 'failed');
+      }
+      await applySettlements(settlements);
+      return outcomes;
+    }
+    // A half-open breaker lets exactly one probe through; the others wait for its outcome.
+    const callable = permit.probe ? messages.slice(0, 1) : messages;
+    const held = messages.slice(callable.length);
+    const { granted, refusal } = await deps.quota.acquireUpTo(
+      tenantId,
+      provider,
+      session.plan,
+      now,
+      callable.length,
+    );
+    const go = callable.slice(0, granted);
+    const deferred = callable.slice(granted);
+    await Promise.all([
+      held.length > 0 ? delay(held, 'provider_degraded', 5) : undefined,
+      deferred.length > 0
+        ? delay(deferred, 'quota_deferred', Math.max(1, Math.ceil(refusal?.retryAfterSeconds ?? 1)))
+        : undefined,
+    ]);
+    for (const m of [...held, ...deferred]) outcomes.set(m, 'delayed');
+
+    const answers = await Promise.all(
+      go.map((m) =>
+        session
+          .run<IntelResult>((adapter, ctx) => (adapter as IntelAdapter).lookup(ctx, m.indicator))
+          .then(
+            (result) => ({ message: m, result }),
+            (error: unknown) => ({ message: m, error }),
+          ),
+      ),
+    );
+    const breakerOutcomes = answers.flatMap((a): ('success' | 'failure')[] =>
+      'result' in a ? ['success'] : countsAsBreakerFailure(a.error) ? ['failure'] : [],
+    );
+    await Promise.all([
+      breakerOutcomes.length > 0
+        ? deps.breaker.record(tenantId, provider, breakerOutcomes, deps.now())
+        : undefined,
+      session.flush(),
+    ]);
+    const retries: { message: LookupMessage; delaySeconds: number }[] = [];
+    const errors: unknown[] = [];
+    await Promise.all(
+      answers.map(async (answer) => {
+        const message = answer.message;
+        if ('result' in answer) {
+          const result = answer.result;
+          settlements.push(
+            ...(await settlementsOf(
+              message,
+              { status: 'done', result },
+              { result, expiresAt: nowSeconds() + ttl[result.verdict] },
+            )),
+          );
+          outcomes.set(message, 'done');
+          return;
+        }
+        const error = answer.error;
+        const retryable = error instanceof OutboundError && error.retryable;
+        if (retryable && message.attempt + 1 < budget) {
+          const wait =
+            honorRetryAfter(error, deps.now()) ?? Math.min(300, retryBase * 2 ** (message.attempt + 1));
+          await deps.store.note(tenantId, message.jobId, message.index, provider, `retrying: ${error.kind}`);
+          retries.push({
+            message: { ...message, attempt: message.attempt + 1 },
+            delaySeconds: Math.ceil(wait),
+          });
+          outcomes.set(message, 'delayed');
+          return;
+        }
+        if (error instanceof OutboundError || (error instanceof VigilError && error.status < 500)) {
+          const reason =
+            error instanceof OutboundError
+              ? `${error.kind}${retryable ? ` after ${message.attempt + 1} attempts` : ''}: ${errorText(error)}`
+              : `${error instanceof VigilError ? error.code : 'error'}: ${errorText(error)}`;
+          if (retryable) await deps.queue.deadLetter(message, reason);
+          settlements.push(...(await settlementsOf(message, { status: 'failed', reason })));
+          outcomes.set(message, 'failed');
+          return;
+        }
+        // Not a provider's answer (a bug, a store outage): the message fails and SQS retries it.
+        errors.push(error);
+      }),
+    );
+    if (retries.length > 0) await deps.queue.send(retries);
+    await applySettlements(settlements);
+    if (errors.length > 0) throw new AggregateError(errors, `${errors.length} lookups of ${provider} failed`);
+    return outcomes;
   };
 
   return {
@@ -267,13 +547,14 @@ export function enrichmentEngine(deps: EngineDeps) {
     async create(principal: Principal, input: JobInput, waitSeconds = 0) {
       const indicators = indicatorsOf(input);
       const tenantId = principal.tenantId;
-      const enabled = new Set(
-        (
-          await Promise.all(
-            deps.lookupCategories.map((c) => deps.integrations.enabledOf(tenantId, c as never)),
-          )
-        ).flat(),
-      );
+      const ctx = offlineContext(tenantId);
+      // What does not depend on the providers starts at once: the tenant's intel store (allow-list
+      // and IOCs) and the latest verdicts, each a batched read.
+      const storeReads = storeProvider ? offlineLookups(storeProvider, ctx, indicators) : Promise.resolve([]);
+      const verdictReads = deps.store.getVerdicts(tenantId, indicators);
+      // Settled either way, so an early 400 below leaves no promise rejected unobserved.
+      void Promise.allSettled([storeReads, verdictReads]);
+      const enabled = new Set(await deps.integrations.enabledIn(tenantId, deps.lookupCategories));
       const requested = input.providers ?? [...offline.keys(), ...enabled];
       for (const name of requested) {
         if (!offline.has(name) && !catalog.has(name)) {
@@ -284,169 +565,179 @@ export function enrichmentEngine(deps: EngineDeps) {
         }
       }
       const jobId = `enr_${randomUUID()}`;
-      const pairs: PairRecord[] = [];
-      const records: IndicatorRecord[] = [];
-      const queued: LookupMessage[] = [];
-      const settledInline: { index: number; pair: PairRecord }[] = [];
       const at = nowIso();
       const force = input.force === true;
-      await Promise.all(
-        indicators.map(async (indicator) => {
-          const normalized = normalizeIndicator(indicator.value, indicator.type);
-          const ctx = offlineContext(tenantId);
-          const allowListed = await Promise.resolve(
-            offline
-              .get('intel-store')
-              ?.lookup(ctx, indicator)
-              .then(
-                (r) => r.details.allowListed === true,
-                () => false,
-              ) ?? false,
+      const supportsOf = (provider: string) =>
+        offline.get(provider)?.catalog.supports ?? catalog.get(provider)?.supports ?? [];
+      const remote = requested.filter((p) => !offline.has(p) && enabled.has(p));
+      const cacheKeys: CacheKey[] = force
+        ? []
+        : indicators.flatMap((indicator) =>
+            indicator.shareable
+              ? remote
+                  .filter((p) => supportsOf(p).includes(indicator.type))
+                  .map((provider) => ({ provider, type: indicator.type, value: indicator.value }))
+              : [],
           );
-          let pending = 0;
-          for (const provider of requested) {
-            const pair: PairRecord = { index: indicator.index, provider, status: 'pending', updatedAt: at };
-            const local = offline.get(provider);
-            const entry = catalog.get(provider);
-            const supports = local?.catalog.supports ?? entry?.supports ?? [];
-            if (!supports.includes(indicator.type)) {
-              pair.status = 'skipped';
-              pair.reason = 'unsupported_type';
-            } else if (local) {
-              try {
-                pair.result = await local.lookup(ctx, indicator);
-                pair.status = 'done';
-              } catch (error) {
-                pair.status = 'failed';
-                pair.reason =
-                  error instanceof Error
-                    ? `offline_provider_error: ${error.message.slice(0, 200)}`
-                    : 'offline_provider_error';
-              }
-            } else if (!normalized.shareable) {
-              pair.status = 'skipped';
-              pair.reason = reasonFor(normalized.classification);
-            } else if (allowListed) {
-              pair.status = 'skipped';
-              pair.reason = 'allow_listed';
-            } else if (!enabled.has(provider)) {
-              pair.status = 'skipped';
-              pair.reason = 'provider_disabled';
-            } else {
-              const cached = force
-                ? undefined
-                : await deps.store.getCache(
-                    tenantId,
-                    provider,
-                    indicator.type,
-                    indicator.value,
-                    nowSeconds(),
-                  );
-              if (cached) {
-                pair.status = 'cached';
-                pair.result = cached;
-              } else {
-                pending += 1;
-                queued.push({
-                  tenantId,
-                  jobId,
-                  index: indicator.index,
-                  provider,
-                  indicator: { type: indicator.type, value: indicator.value },
-                  attempt: 0,
-                });
-              }
-            }
-            pairs.push(pair);
-            if (pair.status !== 'pending') settledInline.push({ index: indicator.index, pair });
-          }
-          records.push({ ...indicator, pending });
+      // Then the cache, while the offline providers answer.
+      const localProviders = requested.filter((p) => offline.has(p) && p !== INTEL_STORE_PROVIDER);
+      const [storeAnswers, cached, stored, ...localAnswers] = await Promise.all([
+        storeReads,
+        cacheKeys.length > 0
+          ? deps.store.getCaches(tenantId, cacheKeys, nowSeconds())
+          : new Map<string, IntelResult>(),
+        verdictReads,
+        ...localProviders.map((p) =>
+          offlineLookups(
+            offline.get(p) as IntelAdapter,
+            ctx,
+            indicators.filter((i) => supportsOf(p).includes(i.type)),
+          ),
+        ),
+      ]);
+      const localByProvider = new Map(
+        localProviders.map((p, k) => {
+          const supported = indicators.filter((i) => supportsOf(p).includes(i.type));
+          return [p, new Map(supported.map((i, n) => [i.index, localAnswers[k]?.[n]]))] as const;
         }),
       );
-      records.sort((a, b) => a.index - b.index);
-      pairs.sort((a, b) => a.index - b.index || a.provider.localeCompare(b.provider));
+
+      const states: IndicatorState[] = [];
+      const queued: LookupMessage[] = [];
+      for (const indicator of indicators) {
+        const storeAnswer = storeAnswers[indicator.index];
+        const allowListed =
+          storeAnswer !== undefined &&
+          'result' in storeAnswer &&
+          storeAnswer.result.details.allowListed === true;
+        const pairs: Record<string, PairState> = {};
+        let pending = 0;
+        for (const provider of requested) {
+          const pair: PairState = { status: 'pending', updatedAt: at };
+          const local = offline.get(provider);
+          if (!supportsOf(provider).includes(indicator.type)) {
+            pair.status = 'skipped';
+            pair.reason = 'unsupported_type';
+          } else if (local) {
+            const answer =
+              provider === INTEL_STORE_PROVIDER
+                ? storeAnswer
+                : localByProvider.get(provider)?.get(indicator.index);
+            if (answer && 'result' in answer) {
+              pair.status = 'done';
+              pair.result = answer.result;
+            } else {
+              pair.status = 'failed';
+              pair.reason = answer
+                ? `offline_provider_error: ${errorText(answer.error)}`
+                : 'offline_provider_error';
+            }
+          } else if (!indicator.shareable) {
+            pair.status = 'skipped';
+            pair.reason = reasonFor(indicator.classification);
+          } else if (allowListed) {
+            pair.status = 'skipped';
+            pair.reason = 'allow_listed';
+          } else if (!enabled.has(provider)) {
+            pair.status = 'skipped';
+            pair.reason = 'provider_disabled';
+          } else {
+            const hit = cached.get(cacheKeyOf({ provider, type: indicator.type, value: indicator.value }));
+            if (hit) {
+              pair.status = 'cached';
+              pair.result = hit;
+            } else {
+              pair.queued = true;
+              pending += 1;
+              queued.push({
+                tenantId,
+                jobId,
+                index: indicator.index,
+                provider,
+                indicator: { type: indicator.type, value: indicator.value },
+                attempt: 0,
+              });
+            }
+          }
+          pairs[provider] = pair;
+        }
+        const { shareable: _s, classification: _c, ...base } = indicator;
+        states.push({ ...base, pairs, pending });
+      }
+      const closed: { indicator: Indicator; aggregate: Aggregate }[] = [];
+      await Promise.all(
+        states
+          .filter((state) => state.pending === 0)
+          .map(async (state) => {
+            state.aggregate = await aggregateOf(tenantId, state);
+            closed.push({ indicator: { type: state.type, value: state.value }, aggregate: state.aggregate });
+          }),
+      );
       const counts = { pending: 0, done: 0, cached: 0, skipped: 0, failed: 0 } as Record<PairStatus, number>;
-      for (const pair of pairs) counts[pair.status] += 1;
+      for (const state of states) for (const pair of Object.values(state.pairs)) counts[pair.status] += 1;
+      const openIndicators = states.filter((s) => s.pending > 0).length;
       const job: JobRecord = {
         id: jobId,
         tenantId,
-        status: 'running',
+        status: openIndicators === 0 ? 'completed' : 'running',
         priority: input.priority ?? 'medium',
         force,
         createdAt: at,
         createdBy: principal.id,
-        indicatorCount: records.length,
-        pairCount: pairs.length,
+        ...(openIndicators === 0 ? { completedAt: at } : {}),
+        indicatorCount: states.length,
+        pairCount: states.reduce((n, s) => n + Object.keys(s.pairs).length, 0),
         counts,
+        openIndicators,
       };
-      await deps.store.createJob(job, records, pairs);
-      await inBatches(
-        records.filter((record) => record.pending === 0),
-        16,
-        (record) => finishIndicator(tenantId, jobId, record).then(() => undefined),
-      );
-      if (counts.pending === 0) await finishJob(tenantId, jobId);
-      const delay = input.priority === 'low' ? 2 : 0;
+      await deps.store.createJob(job, states);
+      await recordVerdicts(tenantId, jobId, closed, stored);
+      if (openIndicators === 0) return viewOf(job, states);
+
       // Join or start each lookup, a few dozen at a time (a 1,000-indicator job queues thousands).
+      const delaySeconds = input.priority === 'low' ? 2 : 0;
+      const toSend: { message: LookupMessage; delaySeconds: number }[] = [];
+      const fromCache: Settlement[] = [];
       await inBatches(queued, 32, async (message) => {
-        const role = await deps.store.joinInflight(
+        const key = { provider: message.provider, ...message.indicator };
+        const joined = await deps.store.joinInflight(
           tenantId,
-          message.provider,
-          message.indicator.type,
-          message.indicator.value,
+          key,
           { jobId, index: message.index },
-          nowSeconds() + 3600,
+          nowSeconds(),
+          nowSeconds() + inflightLeaseSeconds,
         );
-        if (role === 'waiter') return;
-        // Another request may have filled the cache since it was read: answer from it then.
-        const cached = force
-          ? undefined
-          : await deps.store.getCache(
-              tenantId,
-              message.provider,
-              message.indicator.type,
-              message.indicator.value,
-              nowSeconds(),
-            );
-        if (cached) await settleWaiters(message, { status: 'cached', result: cached });
-        else await deps.queue.send(message, delay);
+        if (joined.role === 'waiter') return;
+        // Another request filled the cache since it was read: answer from it.
+        if (joined.cached && !force) {
+          fromCache.push(...(await settlementsOf(message, { status: 'cached', result: joined.cached })));
+        } else toSend.push({ message, delaySeconds });
       });
+      await Promise.all([deps.queue.send(toSend), applySettlements(fromCache)]);
+
       const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
       const deadline = deps.now() + Math.min(waitSeconds, maxWaitSeconds) * 1000;
-      let current = await this.get(tenantId, jobId);
+      let current = job;
       while (current.status !== 'completed' && deps.now() < deadline) {
         await sleep(Math.min(100, Math.max(10, deadline - deps.now())));
-        current = await this.get(tenantId, jobId);
+        current = (await deps.store.getJob(tenantId, jobId)) ?? current;
       }
-      return current;
+      return readView(tenantId, jobId);
     },
 
     /** The job with every pair's state and each indicator's aggregate. */
-    async get(tenantId: string, jobId: string) {
-      const job = await deps.store.getJob(tenantId, jobId);
-      if (!job) throw new NotFoundError('No such enrichment job.', 'job_not_found');
-      const [indicators, pairs] = await Promise.all([
-        deps.store.indicators(tenantId, jobId),
-        deps.store.pairs(tenantId, jobId),
-      ]);
-      const byIndex = new Map<number, PairRecord[]>();
-      for (const pair of pairs) byIndex.set(pair.index, [...(byIndex.get(pair.index) ?? []), pair]);
-      const { tenantId: _tenant, ...rest } = job;
+    get: (tenantId: string, jobId: string) => readView(tenantId, jobId),
+
+    list: async (
+      tenantId: string,
+      options: { status?: 'running' | 'completed'; limit: number; cursor?: string },
+    ) => {
+      const page = await deps.store.listJobs(tenantId, options);
       return {
-        ...rest,
-        indicators: indicators.map((indicator) => ({
-          type: indicator.type,
-          value: indicator.value,
-          original: indicator.original,
-          ...(indicator.context ? { context: indicator.context } : {}),
-          ...(indicator.aggregate ? { aggregate: indicator.aggregate } : {}),
-          results: (byIndex.get(indicator.index) ?? []).map(({ index: _i, ...pair }) => pair),
-        })),
+        ...page,
+        items: page.items.map(({ openIndicators: _open, ...job }) => job),
       };
     },
-
-    list: (tenantId: string, options: { status?: 'running' | 'completed'; limit: number; cursor?: string }) =>
-      deps.store.listJobs(tenantId, options),
 
     /**
      * Lookup providers as an analyst needs them: built-in ones, and every intel and geolocation
@@ -468,7 +759,7 @@ export function enrichmentEngine(deps: EngineDeps) {
         breaker: { state: 'closed', degraded: false },
         supports: [...(adapter.catalog.supports ?? [])],
       }));
-      const remote = await Promise.all(
+      const remoteViews = await Promise.all(
         [...catalog.values()]
           .filter((entry) => deps.lookupCategories.includes(entry.category))
           .map(async (entry) => {
@@ -501,7 +792,7 @@ export function enrichmentEngine(deps: EngineDeps) {
             };
           }),
       );
-      return { items: [...builtIn, ...remote] };
+      return { items: [...builtIn, ...remoteViews] };
     },
 
     /** Per provider outcomes over the tenant's recent jobs, latency from today's usage, jobs by status. */
@@ -518,14 +809,17 @@ export function enrichmentEngine(deps: EngineDeps) {
           p95Ms?: number;
         }
       > = {};
-      for (const job of jobs) {
-        for (const pair of await deps.store.pairs(tenantId, job.id)) {
-          const row = providers[pair.provider] ?? { requests: 0, cacheHits: 0, failures: 0, skipped: 0 };
-          providers[pair.provider] = row;
-          if (pair.status === 'done') row.requests += 1;
-          if (pair.status === 'cached') row.cacheHits += 1;
-          if (pair.status === 'failed') row.failures += 1;
-          if (pair.status === 'skipped') row.skipped += 1;
+      const read = await Promise.all(jobs.map((job) => deps.store.readJob(tenantId, job.id)));
+      for (const found of read) {
+        for (const indicator of found?.indicators ?? []) {
+          for (const [provider, pair] of Object.entries(indicator.pairs)) {
+            const row = providers[provider] ?? { requests: 0, cacheHits: 0, failures: 0, skipped: 0 };
+            providers[provider] = row;
+            if (pair.status === 'done') row.requests += 1;
+            if (pair.status === 'cached') row.cacheHits += 1;
+            if (pair.status === 'failed') row.failures += 1;
+            if (pair.status === 'skipped') row.skipped += 1;
+          }
         }
       }
       for (const [name, row] of Object.entries(providers)) {
@@ -557,70 +851,47 @@ export function enrichmentEngine(deps: EngineDeps) {
     },
 
     /**
-     * Worker: one provider call through the breaker and the quota governor. Refusals delay the
-     * message; provider failures are retried with their `Retry-After` until the budget is used,
-     * then the pair fails with its reason and the message is parked in the DLQ. Redelivered
-     * messages settle nothing twice.
+     * Worker: provider calls through the breaker and the quota governor, a batch at a time (one
+     * breaker check and one quota grant per tenant and provider). Refusals delay messages; provider
+     * failures are retried with their `Retry-After` until the budget is used, then the pair fails
+     * with its reason and the message is parked in the DLQ. Redelivered messages settle nothing
+     * twice. Outcomes are in input order; a message that could not be handled is a rejection.
      */
-    async process(message: LookupMessage): Promise<'done' | 'delayed' | 'failed'> {
-      const now = deps.now();
-      const { tenantId, provider, indicator } = message;
-      const permit = await deps.breaker.permit(tenantId, provider, now);
-      if (!permit.allowed) {
-        await deps.store.note(tenantId, message.jobId, message.index, provider, 'provider_degraded');
-        await deps.queue.send(message, Math.ceil(permit.retryAfterSeconds));
-        return 'delayed';
-      }
-      const grant = await deps.quota.acquire(
-        tenantId,
-        provider,
-        await deps.integrations.plan(tenantId, provider),
-        now,
-      );
-      if (!grant.granted) {
-        await deps.store.note(tenantId, message.jobId, message.index, provider, 'quota_deferred');
-        await deps.queue.send(message, Math.max(1, Math.ceil(grant.retryAfterSeconds)));
-        return 'delayed';
-      }
-      try {
-        const result = await deps.integrations.use<IntelAdapter, IntelResult>(
-          tenantId,
-          provider,
-          (adapter, ctx) => adapter.lookup(ctx, indicator),
-        );
-        await deps.breaker.success(tenantId, provider, deps.now());
-        await deps.store.putCache(
-          tenantId,
-          provider,
-          indicator.type,
-          indicator.value,
-          result,
-          nowSeconds() + ttl[result.verdict],
-        );
-        await settleWaiters(message, { status: 'done', result });
-        return 'done';
-      } catch (error) {
-        if (countsAsBreakerFailure(error)) await deps.breaker.failure(tenantId, provider, deps.now());
-        const retryable = error instanceof OutboundError && error.retryable;
-        if (retryable && message.attempt + 1 < budget) {
-          const wait = honorRetryAfter(error, deps.now()) ?? Math.min(300, 2 ** (message.attempt + 1) * 5);
-          await deps.store.note(tenantId, message.jobId, message.index, provider, `retrying: ${error.kind}`);
-          await deps.queue.send({ ...message, attempt: message.attempt + 1 }, Math.ceil(wait));
-          return 'delayed';
-        }
-        if (error instanceof OutboundError || (error instanceof VigilError && error.status < 500)) {
-          const reason =
-            error instanceof OutboundError
-              ? `${error.kind}${retryable ? ` after ${message.attempt + 1} attempts` : ''}: ${error.message.slice(0, 200)}`
-              : `${error instanceof VigilError ? error.code : 'error'}: ${error.message.slice(0, 200)}`;
-          if (retryable) await deps.queue.deadLetter(message, reason);
-          await settleWaiters(message, { status: 'failed', reason });
-          return 'failed';
-        }
-        throw error;
-      }
+    processBatch,
+
+    /** One message, as `processBatch` handles it. */
+    async process(message: LookupMessage): Promise<LookupOutcome> {
+      const [outcome] = await processBatch([message]);
+      if (!outcome || outcome.status === 'rejected')
+        throw outcome?.reason ?? new Error('lookup was not processed');
+      return outcome.value;
     },
   };
+
+  async function processBatch(
+    messages: readonly LookupMessage[],
+  ): Promise<PromiseSettledResult<LookupOutcome>[]> {
+    const groups = new Map<string, LookupMessage[]>();
+    for (const message of messages) {
+      const key = `${message.tenantId}\u0000${message.provider}`;
+      groups.set(key, [...(groups.get(key) ?? []), message]);
+    }
+    const outcomes = new Map<LookupMessage, PromiseSettledResult<LookupOutcome>>();
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const first = group[0] as LookupMessage;
+        try {
+          const done = await processGroup(first.tenantId, first.provider, group);
+          for (const [m, outcome] of done) outcomes.set(m, { status: 'fulfilled', value: outcome });
+        } catch (error) {
+          for (const m of group) if (!outcomes.has(m)) outcomes.set(m, { status: 'rejected', reason: error });
+        }
+      }),
+    );
+    return messages.map(
+      (m) => outcomes.get(m) ?? { status: 'rejected', reason: new Error('lookup was not processed') },
+    );
+  }
 }
 
 export type EnrichmentEngine = ReturnType<typeof enrichmentEngine>;

@@ -281,6 +281,18 @@ export interface QuotaGovernor {
    * the catalog plan merged with the tenant's override.
    */
   acquire(tenantId: string, provider: string, plan: QuotaPlan, now: number): Promise<QuotaDecision>;
+  /**
+   * Takes as many calls as the windows allow, up to `count`, in one compare-and-set: the same
+   * grants `count` successive `acquire`s at `now` would make. `refusal` says when the first call
+   * not granted would be.
+   */
+  acquireUpTo(
+    tenantId: string,
+    provider: string,
+    plan: QuotaPlan,
+    now: number,
+    count: number,
+  ): Promise<{ granted: number; refusal?: Extract<QuotaDecision, { granted: false }> }>;
   /** See `quotaRemainingToday`. */
   remainingToday(
     tenantId: string,
@@ -368,6 +380,42 @@ export function quotaGovernor(deps: QuotaGovernorDeps): QuotaGovernor {
       return decision ?? { granted: false, ...refusalAt(t + CONTENTION_DELAY_MS, t), reason: 'contention' };
     },
 
+    async acquireUpTo(tenantId, provider, plan, now, count) {
+      const t = Math.round(now);
+      if (limitsOf(plan).length === 0) return { granted: count };
+      type Outcome = { granted: number; refusal?: Extract<QuotaDecision, { granted: false }> };
+      const decision = await optimistic<BucketState, Outcome>(
+        deps,
+        () => store.loadBucket(tenantId, provider),
+        (state, options) => store.saveBucket(tenantId, provider, state, options),
+        (current) => {
+          let state = current;
+          let expiresAt = t;
+          let granted = 0;
+          let refusal: Outcome['refusal'];
+          while (granted < count) {
+            const evaluation = evaluateQuota(state, plan, t);
+            if (!evaluation.granted) {
+              const { retryAt, window } = evaluation;
+              refusal = { granted: false, ...refusalAt(retryAt, t), reason: 'quota', window };
+              break;
+            }
+            state = evaluation.next;
+            expiresAt = Math.max(expiresAt, evaluation.expiresAt);
+            granted += 1;
+          }
+          const result = { granted, ...(refusal ? { refusal } : {}) };
+          return granted > 0 && state ? { result, write: { state, expiresAt } } : { result };
+        },
+      );
+      return (
+        decision ?? {
+          granted: 0,
+          refusal: { granted: false, ...refusalAt(t + CONTENTION_DELAY_MS, t), reason: 'contention' },
+        }
+      );
+    },
+
     async remainingToday(tenantId, provider, plan, now) {
       return quotaRemainingToday((await store.loadBucket(tenantId, provider))?.value, plan, now);
     },
@@ -402,6 +450,13 @@ export interface CircuitBreaker {
   success(tenantId: string, provider: string, now: number): Promise<void>;
   /** Records a failed call (429, 5xx, timeout): may open, or re-open, the breaker. */
   failure(tenantId: string, provider: string, now: number): Promise<void>;
+  /** Records several calls' outcomes, in order, in one compare-and-set (a worker's batch). */
+  record(
+    tenantId: string,
+    provider: string,
+    outcomes: readonly ('success' | 'failure')[],
+    now: number,
+  ): Promise<void>;
   state(tenantId: string, provider: string, now: number): Promise<BreakerStatus>;
 }
 
@@ -451,6 +506,17 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
     };
   };
 
+  /** A success closes a half-open breaker and resets the failures; while open it changes nothing. */
+  const afterSuccess = (s: BreakerState): BreakerState =>
+    s.phase === 'open' || (s.phase === 'closed' && s.failures === 0) ? s : CLOSED;
+  /** A failure counts while closed (opening at the threshold) and re-opens a half-open breaker. */
+  const afterFailure = (s: BreakerState, t: number): BreakerState => {
+    if (s.phase === 'open') return s;
+    if (s.phase === 'half-open') return open(s, t);
+    const failures = s.failures + 1;
+    return failures >= threshold ? open({ ...s, failures }, t) : { ...s, failures };
+  };
+
   const record = async (tenantId: string, provider: string, step: Step<BreakerState, true>) => {
     const done = await optimistic<BreakerState, true>(
       deps,
@@ -460,6 +526,16 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
     );
     if (!done)
       throw new QuotaContentionError(`The breaker of ${provider} stayed contended; outcome not recorded.`);
+  };
+
+  const recordOutcomes: CircuitBreaker['record'] = (tenantId, provider, outcomes, now) => {
+    const t = Math.round(now);
+    return record(tenantId, provider, (current) => {
+      const start = current ?? CLOSED;
+      let s = start;
+      for (const outcome of outcomes) s = outcome === 'success' ? afterSuccess(s) : afterFailure(s, t);
+      return s === start ? { result: true } : { result: true, write: write(s, t) };
+    });
   };
 
   return {
@@ -483,26 +559,9 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
       return permit ?? { allowed: false, retryAfterSeconds: CONTENTION_DELAY_MS / 1000 };
     },
 
-    success(tenantId, provider, now) {
-      const t = Math.round(now);
-      return record(tenantId, provider, (current) => {
-        const s = current ?? CLOSED;
-        if (s.phase === 'open' || (s.phase === 'closed' && s.failures === 0)) return { result: true };
-        return { result: true, write: write(CLOSED, t) };
-      });
-    },
-
-    failure(tenantId, provider, now) {
-      const t = Math.round(now);
-      return record(tenantId, provider, (current) => {
-        const s = current ?? CLOSED;
-        if (s.phase === 'open') return { result: true };
-        if (s.phase === 'half-open') return { result: true, write: write(open(s, t), t) };
-        const failures = s.failures + 1;
-        const next = failures >= threshold ? open({ ...s, failures }, t) : { ...s, failures };
-        return { result: true, write: write(next, t) };
-      });
-    },
+    success: (tenantId, provider, now) => recordOutcomes(tenantId, provider, ['success'], now),
+    failure: (tenantId, provider, now) => recordOutcomes(tenantId, provider, ['failure'], now),
+    record: recordOutcomes,
 
     async state(tenantId, provider, now) {
       const t = Math.round(now);

@@ -1,10 +1,15 @@
 import type { IndicatorType, IntelResult } from '../integrations/ports';
 
 /**
- * Ports of the enrichment engine: jobs, their (indicator, provider) pairs and per-indicator
- * aggregates, the result cache, in-flight lookups shared by identical requests, and the latest
- * verdict per indicator. Every pair ends `done`, `cached`, `skipped` or `failed`; the job counts
- * move with each settled pair in the same transaction, so progress is never lost or double-counted.
+ * Ports of the enrichment engine: jobs, the state of each of their indicators (one pair per
+ * provider, and the aggregate once every pair is settled), the result cache, in-flight lookups
+ * shared by identical requests, and the latest verdict per indicator.
+ *
+ * Shaped for few round trips: an indicator settled when its job is created (offline, cached,
+ * skipped) is written once with the job and never again; only indicators with queued lookups are
+ * updated by workers, one conditional write per settled pair. The job's counts move when an
+ * indicator closes (its last pair settled), in the same transaction that stores its aggregate, so
+ * progress is never lost or double-counted and the job completes exactly once.
  */
 export type PairStatus = 'pending' | 'done' | 'cached' | 'skipped' | 'failed';
 export type JobStatus = 'running' | 'completed';
@@ -18,14 +23,14 @@ export interface JobIndicator {
   context?: string;
 }
 
-export interface PairRecord {
-  index: number;
-  provider: string;
+export interface PairState {
   status: PairStatus;
   /** Why a pair was skipped or failed, or a note on a pending one (`quota_deferred`). */
   reason?: string;
   result?: IntelResult;
   updatedAt: string;
+  /** The pair was pending when its job was created (a lookup was queued for it). */
+  queued?: boolean;
 }
 
 export interface Aggregate {
@@ -36,9 +41,12 @@ export interface Aggregate {
   explanation: unknown[];
 }
 
-export interface IndicatorRecord extends JobIndicator {
-  /** Pairs of this indicator not yet settled. */
+export interface IndicatorState extends JobIndicator {
+  /** One pair per provider asked, by provider name. */
+  pairs: Record<string, PairState>;
+  /** Pairs not yet settled. */
   pending: number;
+  /** Present once the indicator is closed (every pair settled). */
   aggregate?: Aggregate;
 }
 
@@ -53,7 +61,10 @@ export interface JobRecord {
   completedAt?: string;
   indicatorCount: number;
   pairCount: number;
+  /** Pair counts as of the last closed indicator (pairs of open indicators count as pending). */
   counts: Record<PairStatus, number>;
+  /** Indicators with unsettled pairs; the job completes when this reaches zero. */
+  openIndicators: number;
 }
 
 /** A lookup waiting on another request's identical in-flight provider call. */
@@ -62,73 +73,101 @@ export interface Waiter {
   index: number;
 }
 
-export interface SettleOutcome {
-  /** False when the pair was already settled (a redelivered message): nothing changed. */
-  settled: boolean;
-  /** The indicator's last pair was just settled. */
-  indicatorComplete: boolean;
-  /** The job's last pair was just settled. */
-  jobComplete: boolean;
+/** One provider's cached answer for one indicator. */
+export interface CacheKey {
+  provider: string;
+  type: IndicatorType;
+  value: string;
 }
 
+export const cacheKeyOf = (key: CacheKey) => `${key.provider}#${key.type}#${key.value}`;
+
+/** The latest aggregate Vigil reached for an indicator, and the job that reached it. */
+export interface LatestVerdict extends Aggregate {
+  jobId: string;
+  /** When this verdict was last recorded (an unchanged verdict is re-recorded at most hourly). */
+  at: string;
+}
+
+/** What deciding whether a new verdict differs from the stored one needs. */
+export type VerdictStamp = Pick<LatestVerdict, 'verdict' | 'score' | 'confidence' | 'at'>;
+
 export interface EnrichmentStore {
-  createJob(job: JobRecord, indicators: IndicatorRecord[], pairs: PairRecord[]): Promise<void>;
+  /** Stores a new job with all its indicators; closed ones are never written again. */
+  createJob(job: JobRecord, indicators: readonly IndicatorState[]): Promise<void>;
   getJob(tenantId: string, jobId: string): Promise<JobRecord | undefined>;
   listJobs(
     tenantId: string,
     options: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<{ items: JobRecord[]; nextCursor?: string }>;
-  indicators(tenantId: string, jobId: string): Promise<IndicatorRecord[]>;
-  pairs(tenantId: string, jobId: string, index?: number): Promise<PairRecord[]>;
-  /** Settles a pending pair and moves the indicator's and job's counters, atomically. */
+  /** The job and all its indicators in index order, or undefined when there is no such job. */
+  readJob(
+    tenantId: string,
+    jobId: string,
+  ): Promise<{ job: JobRecord; indicators: IndicatorState[] } | undefined>;
+  /** An indicator that had lookups queued (undefined for one settled at creation). */
+  openIndicator(tenantId: string, jobId: string, index: number): Promise<IndicatorState | undefined>;
+  /**
+   * Settles a pending pair; returns the indicator as it is now, or undefined when the pair was
+   * already settled (a redelivered message): nothing changed then.
+   */
   settle(
     tenantId: string,
     jobId: string,
-    pair: Pick<PairRecord, 'index' | 'provider' | 'status' | 'reason' | 'result'>,
-  ): Promise<SettleOutcome>;
+    index: number,
+    provider: string,
+    pair: PairState,
+  ): Promise<IndicatorState | undefined>;
   /** Notes something about a still-pending pair (a quota delay) without settling it. */
   note(tenantId: string, jobId: string, index: number, provider: string, reason: string): Promise<void>;
-  /** Marks the job completed once; false if it already was. */
-  completeJob(tenantId: string, jobId: string, at: string): Promise<boolean>;
-  setAggregate(tenantId: string, jobId: string, index: number, aggregate: Aggregate): Promise<void>;
-  getCache(
-    tenantId: string,
-    provider: string,
-    type: string,
-    value: string,
-    nowSeconds: number,
-  ): Promise<IntelResult | undefined>;
-  putCache(
-    tenantId: string,
-    provider: string,
-    type: string,
-    value: string,
-    result: IntelResult,
-    expiresAt: number,
-  ): Promise<void>;
   /**
-   * Joins the in-flight lookup of (provider, indicator): `leader` when none was running (the caller
-   * must make the call), `waiter` when one is (the caller is settled when it finishes).
+   * Stores the aggregate of an indicator whose pairs are all settled and moves the job's counts by
+   * its pairs' outcomes, atomically and once; false when it was already closed.
+   */
+  closeIndicator(
+    tenantId: string,
+    jobId: string,
+    indicator: IndicatorState,
+    aggregate: Aggregate,
+  ): Promise<boolean>;
+  /** Marks the job completed once, when no indicator is open; false otherwise. */
+  completeJob(tenantId: string, jobId: string, at: string): Promise<boolean>;
+  /** Unexpired cached results of the keys, by `cacheKeyOf`. */
+  getCaches(
+    tenantId: string,
+    keys: readonly CacheKey[],
+    nowSeconds: number,
+  ): Promise<Map<string, IntelResult>>;
+  /**
+   * Joins the in-flight lookup of a key: `leader` when none was running (the caller must make the
+   * call, or settle from `cached` when a result arrived meanwhile), `waiter` when one is (the
+   * caller is settled when it finishes).
    */
   joinInflight(
     tenantId: string,
-    provider: string,
-    type: string,
-    value: string,
+    key: CacheKey,
     waiter: Waiter,
-    expiresAt: number,
-  ): Promise<'leader' | 'waiter'>;
-  /** Ends the in-flight lookup and returns who waited on it (the leader included). */
-  endInflight(tenantId: string, provider: string, type: string, value: string): Promise<Waiter[]>;
-  putVerdict(
+    nowSeconds: number,
+    leaseUntil: number,
+  ): Promise<{ role: 'leader' | 'waiter'; cached?: IntelResult }>;
+  /**
+   * Ends the in-flight lookup of a key — caching `result` until `expiresAt` when given — and returns
+   * who waited on it (the leader included).
+   */
+  endInflight(
     tenantId: string,
-    type: string,
-    value: string,
-    verdict: Aggregate & { jobId: string; at: string },
+    key: CacheKey,
+    cache?: { result: IntelResult; expiresAt: number },
+  ): Promise<Waiter[]>;
+  getVerdicts(
+    tenantId: string,
+    keys: readonly { type: IndicatorType; value: string }[],
+  ): Promise<Map<string, VerdictStamp>>;
+  putVerdicts(
+    tenantId: string,
+    verdicts: readonly (LatestVerdict & { type: IndicatorType; value: string })[],
   ): Promise<void>;
-  getVerdict(
-    tenantId: string,
-    type: string,
-    value: string,
-  ): Promise<(Aggregate & { jobId: string; at: string }) | undefined>;
+  getVerdict(tenantId: string, type: string, value: string): Promise<LatestVerdict | undefined>;
 }
+
+export const verdictKeyOf = (key: { type: string; value: string }) => `${key.type}#${key.value}`;

@@ -119,6 +119,11 @@ export interface IntelAdapter extends AdapterBase {
   kind: 'intel';
   /** Only called for types in `catalog.supports`. Errors are the outbound client's typed errors. */
   lookup(ctx: AdapterContext, indicator: Indicator): Promise<IntelResult>;
+  /**
+   * Optional: the same lookups for many indicators in one go (results in input order), for
+   * built-in providers whose store answers a whole job in a few round trips.
+   */
+  lookupMany?(ctx: AdapterContext, indicators: readonly Indicator[]): Promise<IntelResult[]>;
 }
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';

@@ -316,6 +316,12 @@ export function integrationService(deps: IntegrationDeps) {
     now: deps.now,
   });
 
+  const planOf = (name: string, override: IntegrationRecord['quota']): QuotaPlan => {
+    const base = adapterOf(name).catalog.freeTier;
+    if (!override) return base;
+    return { ...base, ...override, summary: `${base.summary} (tenant plan: ${JSON.stringify(override)})` };
+  };
+
   /** Runs one adapter call for a tenant, counting it (and its latency) in the usage of the day. */
   const measured = async <T>(
     record: IntegrationRecord,
@@ -325,18 +331,14 @@ export function integrationService(deps: IntegrationDeps) {
     const started = deps.now();
     try {
       const result = await call();
-      await deps.store.recordCall(record.tenantId, record.name, {
-        date: dayOf(started),
-        ok: succeeded(result),
-        latencyMs: deps.now() - started,
-      });
+      await deps.store.recordCalls(record.tenantId, record.name, [
+        { date: dayOf(started), ok: succeeded(result), latencyMs: deps.now() - started },
+      ]);
       return result;
     } catch (error) {
-      await deps.store.recordCall(record.tenantId, record.name, {
-        date: dayOf(started),
-        ok: false,
-        latencyMs: deps.now() - started,
-      });
+      await deps.store.recordCalls(record.tenantId, record.name, [
+        { date: dayOf(started), ok: false, latencyMs: deps.now() - started },
+      ]);
       throw error;
     }
   };
@@ -663,16 +665,53 @@ export function integrationService(deps: IntegrationDeps) {
 
     /** The request budget for a tenant's integration: the catalog's free tier, overridden by the tenant's plan. */
     async plan(tenantId: string, name: string): Promise<QuotaPlan> {
-      const base = adapterOf(name).catalog.freeTier;
-      const override = (await deps.store.get(tenantId, name))?.quota;
-      if (!override) return base;
-      return { ...base, ...override, summary: `${base.summary} (tenant plan: ${JSON.stringify(override)})` };
+      return planOf(name, (await deps.store.get(tenantId, name))?.quota);
+    },
+
+    /**
+     * `use` for a batch of calls to one integration: the record is read and the credentials are
+     * decrypted once, and the calls' usage is written together by `flush`. Refuses integrations
+     * that are not configured or disabled, as `use` does.
+     */
+    async session<A extends AnyAdapter>(tenantId: string, name: string) {
+      const record = await required(tenantId, name);
+      if (!record.enabled)
+        throw new ConflictError(`The integration '${name}' is disabled.`, 'integration_disabled');
+      const adapter = adapterOf(name) as A;
+      const ctx = contextFor(record, await decrypt(record));
+      const calls: { date: string; ok: boolean; latencyMs: number }[] = [];
+      return {
+        plan: planOf(name, record.quota),
+        async run<T>(call: (adapter: A, ctx: AdapterContext) => Promise<T>): Promise<T> {
+          const started = deps.now();
+          try {
+            const result = await call(adapter, ctx);
+            calls.push({ date: dayOf(started), ok: true, latencyMs: deps.now() - started });
+            return result;
+          } catch (error) {
+            calls.push({ date: dayOf(started), ok: false, latencyMs: deps.now() - started });
+            throw error;
+          }
+        },
+        async flush() {
+          const batch = calls.splice(0);
+          if (batch.length > 0) await deps.store.recordCalls(tenantId, name, batch);
+        },
+      };
     },
 
     /** Configured and enabled integrations of a category, for fan-out (notify everything enabled). */
     async enabledOf(tenantId: string, category: CatalogEntry['category']): Promise<string[]> {
+      return this.enabledIn(tenantId, [category]);
+    },
+
+    /** Configured and enabled integrations of any of the categories, in one read. */
+    async enabledIn(tenantId: string, categories: readonly string[]): Promise<string[]> {
       return (await deps.store.list(tenantId))
-        .filter((r) => r.enabled && byName.get(r.name)?.catalog.category === category)
+        .filter((r) => {
+          const category = byName.get(r.name)?.catalog.category;
+          return r.enabled && category !== undefined && categories.includes(category);
+        })
         .map((r) => r.name);
     },
   };

@@ -58,10 +58,11 @@ export interface IntegrationStore {
   put(record: IntegrationRecord, expectedRevision: number): Promise<boolean>;
   delete(tenantId: string, name: string): Promise<boolean>;
   setHealth(tenantId: string, name: string, health: IntegrationHealth): Promise<void>;
-  recordCall(
+  /** Counts calls (and their latency) in the usage of their day; a worker's batch in one write per day. */
+  recordCalls(
     tenantId: string,
     name: string,
-    call: { date: string; ok: boolean; latencyMs: number },
+    calls: readonly { date: string; ok: boolean; latencyMs: number }[],
   ): Promise<void>;
   usage(tenantId: string, name: string, fromDate: string, toDate: string): Promise<UsageDay[]>;
   /** Tenants with at least one enabled integration (for scheduled health checks; an index, not a scan). */

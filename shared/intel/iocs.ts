@@ -7,7 +7,13 @@ import {
   splitUrl,
 } from '../enrichment/indicators';
 import { finalizeResult } from '../integrations/adapters/intel-normalize';
-import type { CatalogEntry, IntelAdapter, IntelResult } from '../integrations/ports';
+import type {
+  AdapterContext,
+  CatalogEntry,
+  Indicator,
+  IntelAdapter,
+  IntelResult,
+} from '../integrations/ports';
 import { BadRequestError, NotFoundError } from '../platform/errors';
 
 /**
@@ -72,6 +78,11 @@ export interface IndicatorKey {
  * (`expiresAt` ≤ `nowMs`) are treated as absent everywhere.
  */
 export interface IocRepository {
+  /**
+   * Whether the tenant has ever stored IOCs / allow-list entries (false means certainly none), so a
+   * lookup can skip reading a store that is empty.
+   */
+  holdings(tenantId: string): Promise<{ iocs: boolean; allowList: boolean }>;
   putIoc(ioc: IocRecord, nowMs: number): Promise<{ ioc: IocRecord; created: boolean }>;
   listIocs(tenantId: string, query: IocQuery, nowMs: number): Promise<Page<IocRecord>>;
   getIocs(tenantId: string, keys: readonly IndicatorKey[], nowMs: number): Promise<IocRecord[]>;
@@ -161,16 +172,24 @@ export async function matchIocs(
   indicator: IndicatorKey,
   nowMs: number,
 ): Promise<IocMatch[]> {
-  const candidates = iocCandidates(indicator.type, indicator.value);
-  const found = await repo.getIocs(
-    tenantId,
-    candidates.map((c) => c.key),
-    nowMs,
-  );
-  return candidates.flatMap(({ key, kind }) =>
-    found
-      .filter((ioc) => ioc.type === key.type && ioc.value === key.value)
-      .map((ioc) => ({ ioc, matchedOn: kind })),
+  return (await matchIocsOfMany(repo, tenantId, [indicator], nowMs))[0] ?? [];
+}
+
+/** `matchIocs` for many indicators with one read of all their candidate keys; results in input order. */
+export async function matchIocsOfMany(
+  repo: IocRepository,
+  tenantId: string,
+  indicators: readonly IndicatorKey[],
+  nowMs: number,
+): Promise<IocMatch[][]> {
+  const candidates = indicators.map((indicator) => iocCandidates(indicator.type, indicator.value));
+  const found = await repo.getIocs(tenantId, uniqueKeys(candidates.flat().map((c) => c.key)), nowMs);
+  const byKey = new Map(found.map((ioc) => [`${ioc.type}#${ioc.value}`, ioc]));
+  return candidates.map((list) =>
+    list.flatMap(({ key, kind }) => {
+      const ioc = byKey.get(`${key.type}#${key.value}`);
+      return ioc ? [{ ioc, matchedOn: kind }] : [];
+    }),
   );
 }
 
@@ -180,14 +199,30 @@ export async function findAllowEntry(
   tenantId: string,
   indicator: IndicatorKey,
 ): Promise<AllowListEntry | undefined> {
-  const candidates = allowCandidates(indicator.type, indicator.value);
-  const found = await repo.getAllowEntries(tenantId, candidates);
-  for (const key of candidates) {
-    const entry = found.find((e) => e.type === key.type && e.value === key.value);
-    if (entry) return entry;
-  }
-  return undefined;
+  return (await findAllowEntries(repo, tenantId, [indicator]))[0];
 }
+
+/** `findAllowEntry` for many indicators with one read of all their candidate keys; input order. */
+export async function findAllowEntries(
+  repo: IocRepository,
+  tenantId: string,
+  indicators: readonly IndicatorKey[],
+): Promise<(AllowListEntry | undefined)[]> {
+  const candidates = indicators.map((indicator) => allowCandidates(indicator.type, indicator.value));
+  const found = await repo.getAllowEntries(tenantId, uniqueKeys(candidates.flat()));
+  const byKey = new Map(found.map((entry) => [`${entry.type}#${entry.value}`, entry]));
+  return candidates.map((list) => {
+    for (const key of list) {
+      const entry = byKey.get(`${key.type}#${key.value}`);
+      if (entry) return entry;
+    }
+    return undefined;
+  });
+}
+
+const uniqueKeys = (keys: readonly IndicatorKey[]): IndicatorKey[] => [
+  ...new Map(keys.map((key) => [`${key.type}#${key.value}`, key])).values(),
+];
 
 /** A value as typed by an analyst, normalized; the type is detected when omitted. */
 function canonical(value: string, type?: string): IndicatorKey {
@@ -360,18 +395,29 @@ const storeCatalog: CatalogEntry = {
 
 /** The `intel-store` provider over a repository. It needs `ctx.tenantId`. */
 export function iocStoreProvider(repo: IocRepository): IntelAdapter {
+  /** All of a job's indicators in two batched reads (allow-list and IOC candidates). */
+  const lookupMany = async (
+    ctx: AdapterContext,
+    indicators: readonly Indicator[],
+  ): Promise<IntelResult[]> => {
+    const tenantId = ctx.tenantId;
+    if (!tenantId) throw new BadRequestError('The intel store needs a tenant.', 'tenant_required');
+    const keys = indicators.map((indicator) => ({ type: indicator.type, value: indicator.value }));
+    const holds = await repo.holdings(tenantId);
+    const [allowed, matches] = await Promise.all([
+      holds.allowList ? findAllowEntries(repo, tenantId, keys) : keys.map(() => undefined),
+      holds.iocs ? matchIocsOfMany(repo, tenantId, keys, ctx.now()) : keys.map(() => []),
+    ]);
+    return keys.map((_, i) => storeResult(allowed[i], matches[i] ?? []));
+  };
   return {
     kind: 'intel',
     catalog: storeCatalog,
     async lookup(ctx, indicator) {
-      if (!ctx.tenantId) throw new BadRequestError('The intel store needs a tenant.', 'tenant_required');
-      const key = { type: indicator.type, value: indicator.value };
-      const [allow, matches] = await Promise.all([
-        findAllowEntry(repo, ctx.tenantId, key),
-        matchIocs(repo, ctx.tenantId, key, ctx.now()),
-      ]);
-      return storeResult(allow, matches);
+      const [result] = await lookupMany(ctx, [indicator]);
+      return result as IntelResult;
     },
+    lookupMany,
     async test(ctx) {
       if (!ctx.tenantId) return { ok: false, message: 'The intel store is checked per tenant.' };
       const page = await repo.listIocs(ctx.tenantId, { limit: 1 }, ctx.now());

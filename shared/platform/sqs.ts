@@ -33,3 +33,47 @@ export function sqsBatchHandler(
     return { batchItemFailures };
   });
 }
+
+/**
+ * The same stack for workers that handle a batch as a whole (one quota grant for ten provider
+ * calls): `processRecords` returns one settled outcome per record, in order, and every rejected
+ * one is reported in `batchItemFailures`. A record that fails to parse is rejected alone.
+ */
+export function sqsWholeBatchHandler<T>(
+  parse: (record: SQSRecord) => T,
+  processAll: (items: readonly T[]) => Promise<PromiseSettledResult<unknown>[]>,
+  options: { tracer?: Tracer } = {},
+) {
+  const stack = middy<SQSEvent, SQSBatchResponse, Error, Context>();
+  if (options.tracer) stack.use(captureLambdaHandler(options.tracer, { captureResponse: false }));
+  return stack.use(injectLambdaContext(logger, { resetKeys: true })).handler(async (event) => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    const fail = (record: SQSRecord, err: unknown) => {
+      logger.warn('record failed; it will be retried', {
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        err,
+      });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    };
+    const parsed: { record: SQSRecord; item: T }[] = [];
+    for (const record of event.Records) {
+      try {
+        parsed.push({ record, item: parse(record) });
+      } catch (err) {
+        fail(record, err);
+      }
+    }
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await processAll(parsed.map((p) => p.item));
+    } catch (err) {
+      outcomes = parsed.map(() => ({ status: 'rejected', reason: err }));
+    }
+    parsed.forEach(({ record }, i) => {
+      const outcome = outcomes[i];
+      if (!outcome || outcome.status === 'rejected') fail(record, outcome?.reason ?? new Error('no outcome'));
+    });
+    return { batchItemFailures };
+  });
+}

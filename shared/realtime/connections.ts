@@ -120,24 +120,37 @@ async function answer(deps: RealtimeDeps, connection: Connection, raw: string | 
  */
 export const publish =
   (deps: RealtimeDeps) =>
+  (tenantId: string, topic: string, message: unknown): Promise<{ delivered: number; removed: number }> =>
+    publishAll(deps)(tenantId, topic, [message]);
+
+/**
+ * Pushes several messages, in order, to every subscriber of a topic, looking the subscribers up once
+ * (a worker settling a batch of one job's results). Connections that are gone are removed.
+ */
+export const publishAll =
+  (deps: RealtimeDeps) =>
   async (
     tenantId: string,
     topic: string,
-    message: unknown,
+    messages: readonly unknown[],
   ): Promise<{ delivered: number; removed: number }> => {
     if (!topicName.safeParse(topic).success)
       throw new BadRequestError(`Invalid topic '${topic}'.`, 'invalid_topic');
+    if (messages.length === 0) return { delivered: 0, removed: 0 };
     const ids = await deps.registry.subscribers(tenantId, topic);
-    const envelope = { type: 'message', topic, data: message, time: new Date(deps.now()).toISOString() };
+    const time = new Date(deps.now()).toISOString();
     let delivered = 0;
     let removed = 0;
     await Promise.all(
       ids.map(async (id) => {
-        const outcome = await deps.pusher.push(id, envelope);
-        if (outcome === 'delivered') delivered += 1;
-        else {
-          removed += 1;
-          await deps.registry.remove(id);
+        for (const message of messages) {
+          const outcome = await deps.pusher.push(id, { type: 'message', topic, data: message, time });
+          if (outcome === 'delivered') delivered += 1;
+          else {
+            removed += 1;
+            await deps.registry.remove(id);
+            return;
+          }
         }
       }),
     );

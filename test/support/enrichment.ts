@@ -101,8 +101,10 @@ export async function enrichmentHarness(
     offline: [networkProvider, iocStoreProvider(iocRepo)],
     lookupCategories: ['threat-intel', 'geolocation'],
     queue: {
-      send: async (message, delaySeconds) => {
-        queue.push({ message, due: clock.now + Math.min(900, Math.ceil(delaySeconds)) * 1000, seq: seq++ });
+      send: async (entries) => {
+        for (const { message, delaySeconds } of entries) {
+          queue.push({ message, due: clock.now + Math.min(900, Math.ceil(delaySeconds)) * 1000, seq: seq++ });
+        }
       },
       deadLetter: async (message, reason) => {
         deadLetters.push({ message, reason });
@@ -110,8 +112,10 @@ export async function enrichmentHarness(
     },
     quota: quotaGovernor({ store: quotaStore }),
     breaker: circuitBreaker({ store: quotaStore, failureThreshold: 1000 }),
-    publish: async (_tenantId, topic, message) => {
-      pushes.push({ topic, message: message as EnrichmentHarness['pushes'][number]['message'] });
+    publish: async (_tenantId, topic, messages) => {
+      for (const message of messages) {
+        pushes.push({ topic, message: message as EnrichmentHarness['pushes'][number]['message'] });
+      }
     },
     bus: {
       put: async (batch) => {

@@ -10,8 +10,8 @@ import { createGeoIpProvider } from '../../enrichment/offline/geo';
 import { networkProvider } from '../../enrichment/offline/network';
 import { circuitBreaker, quotaGovernor } from '../../enrichment/quota';
 import { createIocService, iocStoreProvider } from '../../intel/iocs';
-import { requireEnv } from '../../platform/config';
-import { publish } from '../../realtime/connections';
+import { intEnv, requireEnv } from '../../platform/config';
+import { publishAll } from '../../realtime/connections';
 import { dynamoEnrichmentStore } from './enrichment-store';
 import { eventBridgeBus } from './eventbridge-bus';
 import { principalRouteDepsFromEnv } from './http-deps';
@@ -51,8 +51,10 @@ export function enrichmentDepsFromEnv(tracer: Tracer) {
     ),
     quota: quotaGovernor({ store: quotaStore }),
     breaker: circuitBreaker({ store: quotaStore }),
-    publish: publish(realtimeDepsFromEnv(tracer)),
+    publish: publishAll(realtimeDepsFromEnv(tracer)),
     bus: eventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv('EVENT_BUS_NAME')),
+    retryBudget: intEnv('ENRICHMENT_RETRY_BUDGET', 4),
+    retryBaseSeconds: intEnv('ENRICHMENT_RETRY_BASE_SECONDS', 5),
     now: Date.now,
   });
   return { ...http, engine, integrations, iocs, quotaStore };

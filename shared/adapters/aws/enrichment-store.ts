@@ -1,55 +1,75 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  EnrichmentStore,
-  IndicatorRecord,
-  JobRecord,
-  PairRecord,
-  PairStatus,
-  Waiter,
+import {
+  type CacheKey,
+  cacheKeyOf,
+  type EnrichmentStore,
+  type IndicatorState,
+  type JobRecord,
+  type LatestVerdict,
+  type PairStatus,
+  type VerdictStamp,
+  verdictKeyOf,
+  type Waiter,
 } from '../../enrichment/store';
 import type { IntelResult } from '../../integrations/ports';
 import { queryPrefix } from './dynamodb';
 
 /**
  * Enrichment state on the state table, all inside the tenant's partition `T#<tid>`:
- * - job `JOB#<id>` (counts per pair status; in `gsi1` as `T#<tid>#JOBS` / `<createdAt>#<id>` for
- *   the newest-first list), indicator `JOB#<id>#I#<index>`, pair `JOB#<id>#P#<index>#<provider>`;
- * - cache `CACHE#<provider>#<type>#<value>` and in-flight lookup `INFLIGHT#<provider>#<type>#<value>`
- *   (a set of waiters), both expiring by TTL;
+ * - job `JOB#<id>`: metadata and counts (in `gsi1` as `T#<tid>#JOBS` / `<createdAt>#<id>` for the
+ *   newest-first list);
+ * - indicators settled at creation, gzip-compressed JSON, up to 100 per chunk item
+ *   `JOB#<id>#C#<n>`, written once — a fully cached job is two items;
+ * - indicators with queued lookups, one item each `JOB#<id>#I#<index>` holding its pairs as a map,
+ *   updated by workers;
+ * - cache and in-flight lookup in one item `CACHE#<provider>#<type>#<value>`: the result (as a JSON
+ *   string: never queried, cheap to read in bulk) with its expiry, and while a provider call runs
+ *   the set of waiters and the lease (`inflightUntil`);
  * - latest verdict `VERDICT#<type>#<value>`.
- * Jobs, indicators and pairs expire 30 days after creation.
+ * A job and its indicators expire 30 days after creation; one Query on `JOB#<id>` reads it all.
  */
 const jobRetentionSeconds = 30 * 86_400;
+const chunkSize = 100;
+/** Compressed chunks stay well under DynamoDB's 400 KB item limit; bigger ones are split. */
+const maxChunkBytes = 300 * 1024;
+const batchGetLimit = 100;
 const pad = (index: number) => String(index).padStart(4, '0');
 const statuses: readonly PairStatus[] = ['pending', 'done', 'cached', 'skipped', 'failed'];
+
+type Item = Record<string, unknown>;
+
+const conditionFailed = (error: unknown, index = 0) =>
+  error instanceof TransactionCanceledException &&
+  error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
 
 export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName: string): EnrichmentStore {
   const pk = (tenantId: string) => `T#${tenantId}`;
   const jobKey = (tenantId: string, jobId: string) => ({ pk: pk(tenantId), sk: `JOB#${jobId}` });
-  const indicatorKey = (tenantId: string, jobId: string, index: number) => ({
+  const openKey = (tenantId: string, jobId: string, index: number) => ({
     pk: pk(tenantId),
     sk: `JOB#${jobId}#I#${pad(index)}`,
   });
-  const pairKey = (tenantId: string, jobId: string, index: number, provider: string) => ({
+  const cacheKey = (tenantId: string, key: CacheKey) => ({
     pk: pk(tenantId),
-    sk: `JOB#${jobId}#P#${pad(index)}#${provider}`,
+    sk: `CACHE#${cacheKeyOf(key)}`,
   });
-  const inflightKey = (tenantId: string, provider: string, type: string, value: string) => ({
+  const verdictKey = (tenantId: string, key: { type: string; value: string }) => ({
     pk: pk(tenantId),
-    sk: `INFLIGHT#${provider}#${type}#${value}`,
+    sk: `VERDICT#${verdictKeyOf(key)}`,
   });
 
-  const toJob = (item: Record<string, unknown>): JobRecord => ({
+  const toJob = (item: Item): JobRecord => ({
     id: String(item.jobId),
     tenantId: String(item.tenantId),
     status: item.status === 'completed' ? 'completed' : 'running',
@@ -61,77 +81,153 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
     indicatorCount: Number(item.indicatorCount),
     pairCount: Number(item.pairCount),
     counts: Object.fromEntries(statuses.map((s) => [s, Number(item[`n_${s}`] ?? 0)])) as JobRecord['counts'],
+    openIndicators: Number(item.openIndicators ?? 0),
   });
 
-  const queryAll = (tenantId: string, prefix: string) => queryPrefix(client, tableName, pk(tenantId), prefix);
-
-  const toPair = (item: Record<string, unknown>): PairRecord => ({
+  const toIndicator = (item: Item): IndicatorState => ({
     index: Number(item.index),
-    provider: String(item.provider),
-    status: item.status as PairStatus,
-    ...(item.reason ? { reason: String(item.reason) } : {}),
-    ...(item.result ? { result: item.result as IntelResult } : {}),
-    updatedAt: String(item.updatedAt),
+    type: item.indicatorType as IndicatorState['type'],
+    value: String(item.value),
+    original: String(item.original),
+    ...(item.context ? { context: String(item.context) } : {}),
+    pairs: (item.pairs ?? {}) as IndicatorState['pairs'],
+    pending: Number(item.pending ?? 0),
+    ...(item.aggregate ? { aggregate: item.aggregate as IndicatorState['aggregate'] } : {}),
   });
 
-  const writeBatch = async (batch: Record<string, unknown>[]) => {
-    let requests = batch.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt > 8) throw new Error('DynamoDB kept throttling the job write');
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-      if (requests.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+  const encodeChunks = (indicators: readonly IndicatorState[]): Buffer[] => {
+    const encode = (part: readonly IndicatorState[]): Buffer[] => {
+      const data = gzipSync(JSON.stringify(part));
+      if (data.length <= maxChunkBytes || part.length === 1) return [data];
+      const half = Math.ceil(part.length / 2);
+      return [...encode(part.slice(0, half)), ...encode(part.slice(half))];
+    };
+    const out: Buffer[] = [];
+    for (let i = 0; i < indicators.length; i += chunkSize)
+      out.push(...encode(indicators.slice(i, i + chunkSize)));
+    return out;
+  };
+
+  const writeItems = async (items: Item[]) => {
+    const batches: Item[][] = [];
+    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+    // A few batches at a time: a 1,000-indicator job can be hundreds of items.
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(
+        batches.slice(i, i + 8).map(async (batch) => {
+          let requests = batch.map((entry) => ({ PutRequest: { Item: entry } }));
+          for (let attempt = 0; requests.length > 0; attempt += 1) {
+            if (attempt > 8) throw new Error('DynamoDB kept throttling the enrichment write');
+            if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+            const result = await client.send(
+              new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+            );
+            requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+          }
+        }),
+      );
     }
   };
 
+  const batchGet = async (
+    keys: { pk: string; sk: string }[],
+    projection?: { expression: string; names: Record<string, string> },
+  ): Promise<Item[]> => {
+    const groups: { pk: string; sk: string }[][] = [];
+    for (let i = 0; i < keys.length; i += batchGetLimit) groups.push(keys.slice(i, i + batchGetLimit));
+    const pages = await Promise.all(
+      groups.map(async (group) => {
+        const items: Item[] = [];
+        let pending: Item[] | undefined = group;
+        for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
+          if (attempt > 8) throw new Error('DynamoDB left keys unprocessed.');
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+          const result: BatchGetCommandOutput = await client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [tableName]: {
+                  Keys: pending,
+                  ...(projection
+                    ? {
+                        ProjectionExpression: projection.expression,
+                        ExpressionAttributeNames: projection.names,
+                      }
+                    : {}),
+                },
+              },
+            }),
+          );
+          items.push(...(result.Responses?.[tableName] ?? []));
+          pending = result.UnprocessedKeys?.[tableName]?.Keys;
+        }
+        return items;
+      }),
+    );
+    return pages.flat();
+  };
+
+  const dedupe = <T>(keys: readonly T[], id: (key: T) => string) => [
+    ...new Map(keys.map((key) => [id(key), key])).values(),
+  ];
+
+  const waitersOf = (item: Item | undefined): Waiter[] => {
+    const members = item?.waiters instanceof Set ? [...(item.waiters as Set<string>)] : [];
+    return members.map((member) => {
+      const at = member.lastIndexOf(':');
+      return { jobId: member.slice(0, at), index: Number(member.slice(at + 1)) };
+    });
+  };
+
   return {
-    async createJob(job, indicators, pairs) {
+    async createJob(job, indicators) {
       const expiresAt = Math.floor(Date.parse(job.createdAt) / 1000) + jobRetentionSeconds;
-      const items: Record<string, unknown>[] = [
-        ...indicators.map(({ type: indicatorType, ...indicator }) => ({
-          ...indicatorKey(job.tenantId, job.id, indicator.index),
+      const closed = indicators.filter((i) => i.pending === 0);
+      const open = indicators.filter((i) => i.pending > 0);
+      const chunks = encodeChunks(closed);
+      const parts: Item[] = [
+        ...chunks.map((data, n) => ({
+          pk: pk(job.tenantId),
+          sk: `JOB#${job.id}#C#${pad(n)}`,
+          type: 'enrichment-chunk',
+          data,
+          ttl: expiresAt,
+        })),
+        ...open.map(({ type: indicatorType, ...indicator }) => ({
+          ...openKey(job.tenantId, job.id, indicator.index),
           type: 'enrichment-indicator',
           ...indicator,
           indicatorType,
           ttl: expiresAt,
         })),
-        ...pairs.map((pair) => ({
-          ...pairKey(job.tenantId, job.id, pair.index, pair.provider),
-          type: 'enrichment-pair',
-          ...pair,
-          ttl: expiresAt,
-        })),
       ];
-      const batches: Record<string, unknown>[][] = [];
-      for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-      // A few batches at a time: a 1,000-indicator job is thousands of items.
-      for (let i = 0; i < batches.length; i += 8) {
-        await Promise.all(batches.slice(i, i + 8).map((batch) => writeBatch(batch)));
+      const jobItem: Item = {
+        ...jobKey(job.tenantId, job.id),
+        type: 'enrichment-job',
+        jobId: job.id,
+        tenantId: job.tenantId,
+        status: job.status,
+        priority: job.priority,
+        force: job.force,
+        createdAt: job.createdAt,
+        createdBy: job.createdBy,
+        ...(job.completedAt ? { completedAt: job.completedAt } : {}),
+        indicatorCount: job.indicatorCount,
+        pairCount: job.pairCount,
+        openIndicators: job.openIndicators,
+        // Readers check these: a job whose parts are not all there yet is not visible.
+        chunkCount: chunks.length,
+        openCount: open.length,
+        ...Object.fromEntries(statuses.map((s) => [`n_${s}`, job.counts[s]])),
+        gsi1pk: `T#${job.tenantId}#JOBS`,
+        gsi1sk: `${job.createdAt}#${job.id}`,
+        ttl: expiresAt,
+      };
+      // A small job is one batch with its job item; a bigger one writes the job item last.
+      if (parts.length < 25) await writeItems([...parts, jobItem]);
+      else {
+        await writeItems(parts);
+        await writeItems([jobItem]);
       }
-      // The job item last: a job is visible only once all its pairs exist.
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...jobKey(job.tenantId, job.id),
-            type: 'enrichment-job',
-            jobId: job.id,
-            tenantId: job.tenantId,
-            status: job.status,
-            priority: job.priority,
-            force: job.force,
-            createdAt: job.createdAt,
-            createdBy: job.createdBy,
-            indicatorCount: job.indicatorCount,
-            pairCount: job.pairCount,
-            ...Object.fromEntries(statuses.map((s) => [`n_${s}`, job.counts[s]])),
-            gsi1pk: `T#${job.tenantId}#JOBS`,
-            gsi1sk: `${job.createdAt}#${job.id}`,
-            ttl: expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
     },
 
     async getJob(tenantId, jobId) {
@@ -160,7 +256,7 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
             ? {
                 ExclusiveStartKey: JSON.parse(
                   Buffer.from(options.cursor, 'base64url').toString('utf8'),
-                ) as Record<string, unknown>,
+                ) as Item,
               }
             : {}),
         }),
@@ -172,93 +268,59 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
       };
     },
 
-    async indicators(tenantId, jobId) {
-      return (await queryAll(tenantId, `JOB#${jobId}#I#`)).map((item) => ({
-        index: Number(item.index),
-        type: item.indicatorType as IndicatorRecord['type'],
-        value: String(item.value),
-        original: String(item.original),
-        ...(item.context ? { context: String(item.context) } : {}),
-        pending: Number(item.pending ?? 0),
-        ...(item.aggregate ? { aggregate: item.aggregate as IndicatorRecord['aggregate'] } : {}),
-      }));
+    async readJob(tenantId, jobId) {
+      const items = await queryPrefix(client, tableName, pk(tenantId), `JOB#${jobId}`);
+      const prefix = `JOB#${jobId}`;
+      const jobItem = items.find((item) => item.sk === prefix);
+      if (!jobItem) return undefined;
+      const indicators: IndicatorState[] = [];
+      for (const item of items) {
+        const sk = String(item.sk);
+        if (sk.startsWith(`${prefix}#C#`)) {
+          const data = item.data instanceof Uint8Array ? item.data : new Uint8Array();
+          indicators.push(...(JSON.parse(gunzipSync(data).toString('utf8')) as IndicatorState[]));
+        } else if (sk.startsWith(`${prefix}#I#`)) {
+          indicators.push(toIndicator(item));
+        }
+      }
+      indicators.sort((a, b) => a.index - b.index);
+      const chunkItems = items.filter((item) => String(item.sk).startsWith(`${prefix}#C#`)).length;
+      const openItems = items.length - chunkItems - 1;
+      if (chunkItems < Number(jobItem.chunkCount ?? 0) || openItems < Number(jobItem.openCount ?? 0)) {
+        return undefined; // still being written
+      }
+      return { job: toJob(jobItem), indicators };
     },
 
-    async pairs(tenantId, jobId, index) {
-      const prefix = index === undefined ? `JOB#${jobId}#P#` : `JOB#${jobId}#P#${pad(index)}#`;
-      return (await queryAll(tenantId, prefix)).map(toPair);
+    async openIndicator(tenantId, jobId, index) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: openKey(tenantId, jobId, index), ConsistentRead: true }),
+      );
+      return Item ? toIndicator(Item) : undefined;
     },
 
-    async settle(tenantId, jobId, pair) {
-      const at = new Date().toISOString();
+    async settle(tenantId, jobId, index, provider, pair) {
       try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: pairKey(tenantId, jobId, pair.index, pair.provider),
-                  UpdateExpression: settleExpression(pair),
-                  ConditionExpression: '#status = :pending',
-                  ExpressionAttributeNames: {
-                    '#status': 'status',
-                    ...(pair.result ? { '#result': 'result' } : {}),
-                  },
-                  ExpressionAttributeValues: {
-                    ':status': pair.status,
-                    ':pending': 'pending',
-                    ':at': at,
-                    ...(pair.reason ? { ':reason': pair.reason } : {}),
-                    ...(pair.result ? { ':result': pair.result } : {}),
-                  },
-                },
-              },
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: indicatorKey(tenantId, jobId, pair.index),
-                  UpdateExpression: 'ADD pending :minus',
-                  ExpressionAttributeValues: { ':minus': -1 },
-                },
-              },
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: jobKey(tenantId, jobId),
-                  UpdateExpression: `ADD n_pending :minus, n_${pair.status} :one`,
-                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-                },
-              },
-            ],
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: openKey(tenantId, jobId, index),
+            UpdateExpression: 'SET pairs.#provider = :pair ADD pending :minus',
+            ConditionExpression: 'pairs.#provider.#status = :pending',
+            ExpressionAttributeNames: { '#provider': provider, '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pair': { ...pair, queued: true },
+              ':minus': -1,
+              ':pending': 'pending',
+            },
+            ReturnValues: 'ALL_NEW',
           }),
         );
+        return Attributes ? toIndicator(Attributes) : undefined;
       } catch (error) {
-        if (
-          error instanceof TransactionCanceledException &&
-          error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-        ) {
-          return { settled: false, indicatorComplete: false, jobComplete: false };
-        }
+        if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       }
-      const [indicator, job] = await Promise.all([
-        client.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: indicatorKey(tenantId, jobId, pair.index),
-            ConsistentRead: true,
-          }),
-        ),
-        client.send(
-          new GetCommand({ TableName: tableName, Key: jobKey(tenantId, jobId), ConsistentRead: true }),
-        ),
-      ]);
-      return {
-        settled: true,
-        indicatorComplete: Number(indicator.Item?.pending ?? 0) <= 0,
-        jobComplete: Number(job.Item?.n_pending ?? 0) <= 0,
-      };
     },
 
     async note(tenantId, jobId, index, provider, reason) {
@@ -266,15 +328,67 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
         await client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: pairKey(tenantId, jobId, index, provider),
-            UpdateExpression: 'SET reason = :reason',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
+            Key: openKey(tenantId, jobId, index),
+            UpdateExpression: 'SET pairs.#provider.reason = :reason',
+            ConditionExpression: 'pairs.#provider.#status = :pending',
+            ExpressionAttributeNames: { '#provider': provider, '#status': 'status' },
             ExpressionAttributeValues: { ':reason': reason, ':pending': 'pending' },
           }),
         );
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async closeIndicator(tenantId, jobId, indicator, aggregate) {
+      // The pairs that were queued move from pending to their outcome in the job's counts.
+      const moved: Partial<Record<PairStatus, number>> = {};
+      let queued = 0;
+      for (const pair of Object.values(indicator.pairs)) {
+        if (pair.queued !== true) continue;
+        queued += 1;
+        moved[pair.status] = (moved[pair.status] ?? 0) + 1;
+      }
+      const adds = [
+        'openIndicators :minusOne',
+        `n_pending :minusQueued`,
+        ...Object.keys(moved).map((status) => `n_${status} :${status}`),
+      ];
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: openKey(tenantId, jobId, indicator.index),
+                  UpdateExpression: 'SET #aggregate = :aggregate',
+                  ConditionExpression:
+                    'attribute_exists(pk) AND attribute_not_exists(#aggregate) AND pending <= :zero',
+                  ExpressionAttributeNames: { '#aggregate': 'aggregate' },
+                  ExpressionAttributeValues: { ':aggregate': aggregate, ':zero': 0 },
+                },
+              },
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: jobKey(tenantId, jobId),
+                  UpdateExpression: `ADD ${adds.join(', ')}`,
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: {
+                    ':minusOne': -1,
+                    ':minusQueued': -queued,
+                    ...Object.fromEntries(Object.entries(moved).map(([status, n]) => [`:${status}`, n])),
+                  },
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (conditionFailed(error, 0)) return false;
+        throw error;
       }
     },
 
@@ -285,9 +399,14 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
             TableName: tableName,
             Key: jobKey(tenantId, jobId),
             UpdateExpression: 'SET #status = :completed, completedAt = :at',
-            ConditionExpression: '#status = :running',
+            ConditionExpression: '#status = :running AND openIndicators <= :zero',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':completed': 'completed', ':running': 'running', ':at': at },
+            ExpressionAttributeValues: {
+              ':completed': 'completed',
+              ':running': 'running',
+              ':at': at,
+              ':zero': 0,
+            },
           }),
         );
         return true;
@@ -297,122 +416,128 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
       }
     },
 
-    async setAggregate(tenantId, jobId, index, aggregate) {
-      await client.send(
+    async getCaches(tenantId, keys, nowSeconds) {
+      const unique = dedupe(keys, cacheKeyOf);
+      const items = await batchGet(
+        unique.map((key) => cacheKey(tenantId, key)),
+        { expression: 'sk, #result, expiresAt', names: { '#result': 'result' } },
+      );
+      const found = new Map<string, IntelResult>();
+      for (const item of items) {
+        if (typeof item.result !== 'string' || Number(item.expiresAt) <= nowSeconds) continue;
+        found.set(String(item.sk).slice('CACHE#'.length), JSON.parse(item.result) as IntelResult);
+      }
+      return found;
+    },
+
+    async joinInflight(tenantId, key, waiter, nowSeconds, leaseUntil) {
+      const member = new Set([`${waiter.jobId}:${waiter.index}`]);
+      for (let attempt = 0; attempt < 8; attempt += 1) {
+        try {
+          // Leader when no call holds a live lease; earlier waiters of an expired lease stay in the
+          // set, so they are settled by this call.
+          const { Attributes } = await client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: cacheKey(tenantId, key),
+              UpdateExpression: 'ADD waiters :member SET inflightUntil = :lease, #ttl = :gc, #type = :type',
+              ConditionExpression: 'attribute_not_exists(inflightUntil) OR inflightUntil < :now',
+              ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+              ExpressionAttributeValues: {
+                ':member': member,
+                ':lease': leaseUntil,
+                ':now': nowSeconds,
+                ':gc': leaseUntil + 2 * 86_400,
+                ':type': 'enrichment-cache',
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          const cached =
+            typeof Attributes?.result === 'string' && Number(Attributes.expiresAt) > nowSeconds
+              ? (JSON.parse(Attributes.result) as IntelResult)
+              : undefined;
+          return { role: 'leader', ...(cached ? { cached } : {}) };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: cacheKey(tenantId, key),
+              UpdateExpression: 'ADD waiters :member',
+              ConditionExpression: 'inflightUntil >= :now',
+              ExpressionAttributeValues: { ':member': member, ':now': nowSeconds },
+            }),
+          );
+          return { role: 'waiter' };
+        } catch (error) {
+          // The lookup ended between the two calls: start a new one.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      throw new Error(`The in-flight lookup of ${cacheKeyOf(key)} kept changing.`);
+    },
+
+    async endInflight(tenantId, key, cache) {
+      const { Attributes } = await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: indicatorKey(tenantId, jobId, index),
-          UpdateExpression: 'SET #aggregate = :aggregate',
-          ExpressionAttributeNames: { '#aggregate': 'aggregate' },
-          ExpressionAttributeValues: { ':aggregate': aggregate },
-        }),
-      );
-    },
-
-    async getCache(tenantId, provider, type, value, nowSeconds) {
-      const { Item } = await client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: pk(tenantId), sk: `CACHE#${provider}#${type}#${value}` },
-        }),
-      );
-      if (!Item || Number(Item.expiresAt) <= nowSeconds) return undefined;
-      return Item.result as IntelResult;
-    },
-
-    async putCache(tenantId, provider, type, value, result, expiresAt) {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: pk(tenantId),
-            sk: `CACHE#${provider}#${type}#${value}`,
-            type: 'enrichment-cache',
-            result,
-            expiresAt,
-            ttl: expiresAt,
-          },
-        }),
-      );
-    },
-
-    async joinInflight(tenantId, provider, type, value, waiter, expiresAt) {
-      const member = `${waiter.jobId}:${waiter.index}`;
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...inflightKey(tenantId, provider, type, value),
-              type: 'enrichment-inflight',
-              waiters: new Set([member]),
-              ttl: expiresAt,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return 'leader';
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: inflightKey(tenantId, provider, type, value),
-            UpdateExpression: 'ADD waiters :member',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':member': new Set([member]) },
-          }),
-        );
-        return 'waiter';
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // The lookup ended between the two calls: start a new one.
-        return this.joinInflight(tenantId, provider, type, value, waiter, expiresAt);
-      }
-    },
-
-    async endInflight(tenantId, provider, type, value) {
-      const result = await client.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: inflightKey(tenantId, provider, type, value),
+          Key: cacheKey(tenantId, key),
+          UpdateExpression: cache
+            ? 'SET #result = :result, expiresAt = :expiresAt, #ttl = :expiresAt, #type = :type REMOVE waiters, inflightUntil'
+            : 'REMOVE waiters, inflightUntil',
+          ...(cache
+            ? {
+                ExpressionAttributeNames: { '#result': 'result', '#ttl': 'ttl', '#type': 'type' },
+                ExpressionAttributeValues: {
+                  ':result': JSON.stringify(cache.result),
+                  ':expiresAt': cache.expiresAt,
+                  ':type': 'enrichment-cache',
+                },
+              }
+            : {}),
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const waiters = result.Attributes?.waiters;
-      const members = waiters instanceof Set ? [...(waiters as Set<string>)] : [];
-      return members.map((member): Waiter => {
-        const at = member.lastIndexOf(':');
-        return { jobId: member.slice(0, at), index: Number(member.slice(at + 1)) };
-      });
+      return waitersOf(Attributes);
     },
 
-    async putVerdict(tenantId, type, value, verdict) {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { pk: pk(tenantId), sk: `VERDICT#${type}#${value}`, type: 'indicator-verdict', ...verdict },
-        }),
+    async getVerdicts(tenantId, keys) {
+      const unique = dedupe(keys, verdictKeyOf);
+      // What deciding whether a verdict changed needs, not the explanations.
+      const items = await batchGet(
+        unique.map((key) => verdictKey(tenantId, key)),
+        { expression: 'sk, verdict, score, confidence, #at', names: { '#at': 'at' } },
+      );
+      const found = new Map<string, VerdictStamp>();
+      for (const item of items) {
+        const { sk, ...stamp } = item;
+        found.set(String(sk).slice('VERDICT#'.length), stamp as unknown as VerdictStamp);
+      }
+      return found;
+    },
+
+    async putVerdicts(tenantId, verdicts) {
+      await writeItems(
+        dedupe(verdicts, verdictKeyOf).map(({ type, value, ...verdict }) => ({
+          ...verdictKey(tenantId, { type, value }),
+          type: 'indicator-verdict',
+          indicatorType: type,
+          value,
+          ...verdict,
+        })),
       );
     },
 
     async getVerdict(tenantId, type, value) {
       const { Item } = await client.send(
-        new GetCommand({ TableName: tableName, Key: { pk: pk(tenantId), sk: `VERDICT#${type}#${value}` } }),
+        new GetCommand({ TableName: tableName, Key: verdictKey(tenantId, { type, value }) }),
       );
       if (!Item) return undefined;
-      const { pk: _pk, sk: _sk, type: _type, ...verdict } = Item;
-      return verdict as Awaited<ReturnType<EnrichmentStore['getVerdict']>>;
+      const { pk: _pk, sk: _sk, type: _type, indicatorType: _it, value: _v, ...verdict } = Item;
+      return verdict as unknown as LatestVerdict;
     },
   };
-}
-
-/** `SET` the settled status (with reason and result when present); a reason left from a delay goes. */
-function settleExpression(pair: Pick<PairRecord, 'reason' | 'result'>): string {
-  const sets = ['#status = :status', 'updatedAt = :at'];
-  if (pair.reason) sets.push('reason = :reason');
-  if (pair.result) sets.push('#result = :result');
-  return `SET ${sets.join(', ')}${pair.reason ? '' : ' REMOVE reason'}`;
 }

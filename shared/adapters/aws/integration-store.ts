@@ -104,20 +104,36 @@ export function dynamoIntegrationStore(client: DynamoDBDocumentClient, tableName
       }
     },
 
-    async recordCall(tenantId, name, call) {
-      const bucket = latencyBucketsMs.findIndex((bound) => call.latencyMs <= bound);
-      const index = bucket === -1 ? latencyBucketsMs.length : bucket;
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: `T#${tenantId}`, sk: `USAGE#${name}#${call.date}` },
-          UpdateExpression: `ADD requests :one, ${call.ok ? 'successes' : 'failures'} :one, l${index} :one SET #ttl = if_not_exists(#ttl, :ttl), #type = :type`,
-          ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':ttl': Math.floor(Date.parse(call.date) / 1000) + usageRetentionSeconds,
-            ':type': 'integration-usage',
-          },
+    async recordCalls(tenantId, name, calls) {
+      const byDate = new Map<string, Map<string, number>>();
+      for (const call of calls) {
+        const bucket = latencyBucketsMs.findIndex((bound) => call.latencyMs <= bound);
+        const counters = byDate.get(call.date) ?? new Map<string, number>();
+        byDate.set(call.date, counters);
+        for (const counter of [
+          'requests',
+          call.ok ? 'successes' : 'failures',
+          `l${bucket === -1 ? latencyBucketsMs.length : bucket}`,
+        ]) {
+          counters.set(counter, (counters.get(counter) ?? 0) + 1);
+        }
+      }
+      await Promise.all(
+        [...byDate].map(([date, counters]) => {
+          const names = [...counters.keys()];
+          return client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { pk: `T#${tenantId}`, sk: `USAGE#${name}#${date}` },
+              UpdateExpression: `ADD ${names.map((n, k) => `${n} :c${k}`).join(', ')} SET #ttl = if_not_exists(#ttl, :ttl), #type = :type`,
+              ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
+              ExpressionAttributeValues: {
+                ...Object.fromEntries(names.map((n, k) => [`:c${k}`, counters.get(n)])),
+                ':ttl': Math.floor(Date.parse(date) / 1000) + usageRetentionSeconds,
+                ':type': 'integration-usage',
+              },
+            }),
+          );
         }),
       );
     },

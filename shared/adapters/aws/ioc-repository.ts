@@ -7,6 +7,7 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndicatorType } from '../../enrichment/indicators';
 import {
@@ -39,6 +40,8 @@ const encodeCursor = (sk: string) => Buffer.from(sk, 'utf8').toString('base64url
  *   `ttl` (epoch seconds) from `expiresAt`; `expiresAtMs` is the exact expiry the reads filter on,
  *   since TTL deletion lags by up to two days. `rev` guards updates against concurrent writers.
  * - allow-list entry `ALLOW#<type>#<value>` and its id lookup `ALLOWID#<id>`.
+ * - `INTELHOLDINGS`: whether the tenant ever stored an IOC / an allow-list entry (set before the
+ *   first write, never cleared), so enrichment of a tenant without any skips those reads.
  * Every key is built from the caller's tenant id, so no id or cursor can reach another tenant.
  */
 export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: string): IocRepository {
@@ -209,8 +212,32 @@ export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: s
     }
   };
 
+  /** Tenants this container has already marked (the marks are never removed). */
+  const marked = new Set<string>();
+  const holdingsKey = (tenantId: string) => ({ pk: pk(tenantId), sk: 'INTELHOLDINGS' });
+  /** Marks, before the first write of a kind, that the tenant holds IOCs or allow-list entries. */
+  const mark = async (tenantId: string, kind: 'iocs' | 'allowList') => {
+    if (marked.has(`${tenantId}#${kind}`)) return;
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: holdingsKey(tenantId),
+        UpdateExpression: 'SET #kind = :yes, #type = :type',
+        ExpressionAttributeNames: { '#kind': kind, '#type': 'type' },
+        ExpressionAttributeValues: { ':yes': true, ':type': 'intel-holdings' },
+      }),
+    );
+    marked.add(`${tenantId}#${kind}`);
+  };
+
   return {
+    async holdings(tenantId) {
+      const item = await get(holdingsKey(tenantId));
+      return { iocs: item?.iocs === true, allowList: item?.allowList === true };
+    },
+
     async putIoc(ioc, nowMs) {
+      await mark(ioc.tenantId, 'iocs');
       for (let attempt = 1; ; attempt += 1) {
         const current = await get({ pk: pk(ioc.tenantId), sk: iocSk(ioc.type, ioc.value) });
         const next: IocRecord =
@@ -290,6 +317,7 @@ export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: s
     },
 
     async putAllowEntry(entry) {
+      await mark(entry.tenantId, 'allowList');
       for (let attempt = 1; ; attempt += 1) {
         const current = await get({ pk: pk(entry.tenantId), sk: allowSk(entry.type, entry.value) });
         const next: AllowListEntry = current
