@@ -90,6 +90,8 @@ export interface EngineDeps {
   retryBudget?: number;
   /** Back-off after the n-th retryable failure without `Retry-After`: base · 2ⁿ s (default 5). */
   retryBaseSeconds?: number;
+  /** How long a worker reuses a provider session (record, plan, credentials; default 15 s). */
+  sessionTtlMs?: number;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -130,6 +132,18 @@ export function verdictChanged(
     stored.confidence !== next.confidence ||
     !(nowMs - Date.parse(stored.at) < verdictRefreshMs)
   );
+}
+
+/** A tenant's provider integration for a worker: plan, credentials, usage counting. */
+type ProviderSession = Awaited<ReturnType<IntegrationService['session']>>;
+
+/** What a worker's batch did for one (tenant, provider). */
+interface GroupResult {
+  outcomes: Map<LookupMessage, LookupOutcome>;
+  /** Settled pairs still to apply (the waiters of every call that ended). */
+  settlements: Settlement[];
+  /** Messages that could not be handled (not a provider's answer): SQS retries them. */
+  errors: Map<LookupMessage, unknown>;
 }
 
 /** A settled pair to apply to a waiting job. */
@@ -341,28 +355,52 @@ export function enrichmentEngine(deps: EngineDeps) {
   const applySettlements = async (settlements: readonly Settlement[]) => {
     const pushes = new Map<string, { tenantId: string; jobId: string; messages: unknown[] }>();
     const closing: { tenantId: string; jobId: string; state: IndicatorState }[] = [];
-    await inBatches(settlements, 16, async ({ tenantId, waiter, indicator, provider, pair }) => {
-      const state = await deps.store.settle(tenantId, waiter.jobId, waiter.index, provider, pair);
-      if (!state) {
-        // Already settled (a redelivery). If a crash came between settling and closing, close now.
-        const current = await deps.store.openIndicator(tenantId, waiter.jobId, waiter.index);
-        if (current && current.pending <= 0 && !current.aggregate)
-          closing.push({ tenantId, jobId: waiter.jobId, state: current });
-        return;
-      }
+    // The pairs of one indicator settle together in one write; if one of them was settled already
+    // (a redelivery), each is tried on its own so the others still land.
+    const byIndicator = new Map<string, Settlement[]>();
+    for (const settlement of settlements) {
+      const key = `${settlement.tenantId}\u0000${settlement.waiter.jobId}\u0000${settlement.waiter.index}`;
+      const list = byIndicator.get(key) ?? [];
+      if (!list.some((s) => s.provider === settlement.provider)) list.push(settlement);
+      byIndicator.set(key, list);
+    }
+    const settleOne = async (group: readonly Settlement[]): Promise<boolean> => {
+      const { tenantId, waiter, indicator } = group[0] as Settlement;
+      const state = await deps.store.settle(
+        tenantId,
+        waiter.jobId,
+        waiter.index,
+        Object.fromEntries(group.map((s) => [s.provider, s.pair])),
+      );
+      if (!state) return false;
       const key = `${tenantId}\u0000${waiter.jobId}`;
       const entry = pushes.get(key) ?? { tenantId, jobId: waiter.jobId, messages: [] };
       pushes.set(key, entry);
-      entry.messages.push({
-        type: 'enrichment.result',
-        jobId: waiter.jobId,
-        indicator: { index: waiter.index, type: indicator.type, value: indicator.value },
-        provider,
-        status: pair.status,
-        ...(pair.reason ? { reason: pair.reason } : {}),
-        ...(pair.result ? { result: pair.result } : {}),
-      });
+      for (const { provider, pair } of group) {
+        entry.messages.push({
+          type: 'enrichment.result',
+          jobId: waiter.jobId,
+          indicator: { index: waiter.index, type: indicator.type, value: indicator.value },
+          provider,
+          status: pair.status,
+          ...(pair.reason ? { reason: pair.reason } : {}),
+          ...(pair.result ? { result: pair.result } : {}),
+        });
+      }
       if (state.pending <= 0) closing.push({ tenantId, jobId: waiter.jobId, state });
+      return true;
+    };
+    await inBatches([...byIndicator.values()], 16, async (group) => {
+      if (await settleOne(group)) return;
+      if (group.length > 1) {
+        const applied = await Promise.all(group.map((s) => settleOne([s])));
+        if (applied.some(Boolean)) return;
+      }
+      // Already settled (a redelivery). If a crash came between settling and closing, close now.
+      const { tenantId, waiter } = group[0] as Settlement;
+      const current = await deps.store.openIndicator(tenantId, waiter.jobId, waiter.index);
+      if (current && current.pending <= 0 && !current.aggregate)
+        closing.push({ tenantId, jobId: waiter.jobId, state: current });
     });
     await Promise.all(
       [...pushes.values()].map((p) => deps.publish(p.tenantId, jobTopic(p.jobId), p.messages)),
@@ -414,6 +452,25 @@ export function enrichmentEngine(deps: EngineDeps) {
     }));
   };
 
+  /**
+   * Sessions are kept for a few seconds per container, so a busy worker reads the integration and
+   * decrypts its credentials (a KMS call in AWS) once per interval, not once per batch; a disabled
+   * or re-keyed integration takes effect within that interval.
+   */
+  const sessions = new Map<string, { session: Promise<ProviderSession>; until: number }>();
+  const sessionTtlMs = deps.sessionTtlMs ?? 15_000;
+  const sessionOf = (tenantId: string, provider: string): Promise<ProviderSession> => {
+    const key = `${tenantId}\u0000${provider}`;
+    const now = deps.now();
+    const kept = sessions.get(key);
+    if (kept && kept.until > now) return kept.session;
+    if (sessions.size > 500) sessions.clear();
+    const session = deps.integrations.session(tenantId, provider);
+    sessions.set(key, { session, until: now + sessionTtlMs });
+    session.catch(() => sessions.delete(key));
+    return session;
+  };
+
   /** Delays messages (noting why on their pairs) without calling anyone. */
   const delay = async (messages: readonly LookupMessage[], reason: string, seconds: number) => {
     await Promise.all(messages.map((m) => deps.store.note(m.tenantId, m.jobId, m.index, m.provider, reason)));
@@ -428,19 +485,20 @@ export function enrichmentEngine(deps: EngineDeps) {
     tenantId: string,
     provider: string,
     messages: readonly LookupMessage[],
-  ): Promise<Map<LookupMessage, LookupOutcome>> => {
+  ): Promise<GroupResult> => {
     const outcomes = new Map<LookupMessage, LookupOutcome>();
+    const settlements: Settlement[] = [];
+    const errors = new Map<LookupMessage, unknown>();
     const now = deps.now();
     const permit = await deps.breaker.permit(tenantId, provider, now);
     if (!permit.allowed) {
       await delay(messages, 'provider_degraded', Math.ceil(permit.retryAfterSeconds));
       for (const m of messages) outcomes.set(m, 'delayed');
-      return outcomes;
+      return { outcomes, settlements, errors };
     }
-    const settlements: Settlement[] = [];
-    let session: Awaited<ReturnType<IntegrationService['session']>>;
+    let session: ProviderSession;
     try {
-      session = await deps.integrations.session(tenantId, provider);
+      session = await sessionOf(tenantId, provider);
     } catch (error) {
       if (!(error instanceof VigilError && error.status < 500)) throw error;
       // Not configured any more, or disabled: every pair fails with the reason.
@@ -450,8 +508,7 @@ export function enrichmentEngine(deps: EngineDeps) {
         );
         outcomes.set(m, 'failed');
       }
-      await applySettlements(settlements);
-      return outcomes;
+      return { outcomes, settlements, errors };
     }
     // A half-open breaker lets exactly one probe through; the others wait for its outcome.
     const callable = permit.probe ? messages.slice(0, 1) : messages;
@@ -486,14 +543,15 @@ export function enrichmentEngine(deps: EngineDeps) {
     const breakerOutcomes = answers.flatMap((a): ('success' | 'failure')[] =>
       'result' in a ? ['success'] : countsAsBreakerFailure(a.error) ? ['failure'] : [],
     );
+    // A clean breaker (closed, no failures) is left alone by successes: no write, no read.
+    const changesBreaker = !(permit.clean && breakerOutcomes.every((o) => o === 'success'));
     await Promise.all([
-      breakerOutcomes.length > 0
+      breakerOutcomes.length > 0 && changesBreaker
         ? deps.breaker.record(tenantId, provider, breakerOutcomes, deps.now())
         : undefined,
       session.flush(),
     ]);
     const retries: { message: LookupMessage; delaySeconds: number }[] = [];
-    const errors: unknown[] = [];
     await Promise.all(
       answers.map(async (answer) => {
         const message = answer.message;
@@ -533,13 +591,11 @@ export function enrichmentEngine(deps: EngineDeps) {
           return;
         }
         // Not a provider's answer (a bug, a store outage): the message fails and SQS retries it.
-        errors.push(error);
+        errors.set(message, error);
       }),
     );
     if (retries.length > 0) await deps.queue.send(retries);
-    await applySettlements(settlements);
-    if (errors.length > 0) throw new AggregateError(errors, `${errors.length} lookups of ${provider} failed`);
-    return outcomes;
+    return { outcomes, settlements, errors };
   };
 
   return {
@@ -877,17 +933,34 @@ export function enrichmentEngine(deps: EngineDeps) {
       groups.set(key, [...(groups.get(key) ?? []), message]);
     }
     const outcomes = new Map<LookupMessage, PromiseSettledResult<LookupOutcome>>();
+    const settlements: Settlement[] = [];
+    const settledBy = new Map<Settlement, LookupMessage>();
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const first = group[0] as LookupMessage;
         try {
           const done = await processGroup(first.tenantId, first.provider, group);
-          for (const [m, outcome] of done) outcomes.set(m, { status: 'fulfilled', value: outcome });
+          for (const [m, outcome] of done.outcomes) outcomes.set(m, { status: 'fulfilled', value: outcome });
+          for (const [m, error] of done.errors) outcomes.set(m, { status: 'rejected', reason: error });
+          for (const settlement of done.settlements) {
+            settlements.push(settlement);
+            const message = group.find(
+              (m) => m.jobId === settlement.waiter.jobId && m.index === settlement.waiter.index,
+            );
+            if (message) settledBy.set(settlement, message);
+          }
         } catch (error) {
           for (const m of group) if (!outcomes.has(m)) outcomes.set(m, { status: 'rejected', reason: error });
         }
       }),
     );
+    // All groups' results together, so the providers of one indicator settle in one write.
+    try {
+      await applySettlements(settlements);
+    } catch (error) {
+      for (const message of new Set(settledBy.values()))
+        outcomes.set(message, { status: 'rejected', reason: error });
+    }
     return messages.map(
       (m) => outcomes.get(m) ?? { status: 'rejected', reason: new Error('lookup was not processed') },
     );

@@ -429,7 +429,9 @@ export class QuotaContentionError extends VigilError {
   override readonly code = 'quota_contention';
 }
 
-export type BreakerPermit = { allowed: true; probe: boolean } | { allowed: false; retryAfterSeconds: number };
+export type BreakerPermit =
+  /** `clean`: closed with no failures counted, so successes would change nothing. */
+  { allowed: true; probe: boolean; clean: boolean } | { allowed: false; retryAfterSeconds: number };
 
 /** A breaker as `GET /v1/providers` shows it. */
 export interface BreakerStatus {
@@ -547,11 +549,12 @@ export function circuitBreaker(deps: CircuitBreakerDeps): CircuitBreaker {
         (state, options) => store.saveBreaker(tenantId, provider, state, options),
         (current) => {
           const s = current ?? CLOSED;
-          if (s.phase === 'closed') return { result: { allowed: true, probe: false } };
+          if (s.phase === 'closed')
+            return { result: { allowed: true, probe: false, clean: s.failures === 0 } };
           const heldUntil = s.phase === 'open' ? (s.retryAt ?? t) : (s.probeUntil ?? t);
           if (t < heldUntil) return { result: { allowed: false, retryAfterSeconds: (heldUntil - t) / 1000 } };
           return {
-            result: { allowed: true, probe: true },
+            result: { allowed: true, probe: true, clean: false },
             write: write({ ...s, phase: 'half-open', probeUntil: t + lease }, t),
           };
         },

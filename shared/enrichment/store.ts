@@ -108,15 +108,15 @@ export interface EnrichmentStore {
   /** An indicator that had lookups queued (undefined for one settled at creation). */
   openIndicator(tenantId: string, jobId: string, index: number): Promise<IndicatorState | undefined>;
   /**
-   * Settles a pending pair; returns the indicator as it is now, or undefined when the pair was
-   * already settled (a redelivered message): nothing changed then.
+   * Settles pending pairs of one indicator (by provider) in one write; returns the indicator as it
+   * is now, or undefined when any of them was already settled (a redelivered message): nothing
+   * changed then.
    */
   settle(
     tenantId: string,
     jobId: string,
     index: number,
-    provider: string,
-    pair: PairState,
+    pairs: Readonly<Record<string, PairState>>,
   ): Promise<IndicatorState | undefined>;
   /** Notes something about a still-pending pair (a quota delay) without settling it. */
   note(tenantId: string, jobId: string, index: number, provider: string, reason: string): Promise<void>;

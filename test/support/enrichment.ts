@@ -36,8 +36,11 @@ export interface EnrichmentHarness {
   deadLetters: { message: LookupMessage; reason: string }[];
   pushes: { topic: string; message: { type: string } & Record<string, unknown> }[];
   events: PlatformEvent[];
-  /** Delivers due messages (advancing the clock to each) until the queue is empty. */
-  drain(options?: { concurrency?: number; maxMessages?: number }): Promise<number>;
+  /**
+   * Delivers due messages (advancing the clock to each) until the queue is empty: `concurrency`
+   * workers at a time, each taking up to `batchSize` due messages as one SQS batch.
+   */
+  drain(options?: { concurrency?: number; batchSize?: number; maxMessages?: number }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -138,19 +141,23 @@ export async function enrichmentHarness(
     deadLetters,
     pushes,
     events,
-    async drain({ concurrency = 1, maxMessages = 10_000 } = {}) {
+    async drain({ concurrency = 1, batchSize = 1, maxMessages = 10_000 } = {}) {
       let delivered = 0;
       while (queue.length > 0) {
         if (delivered >= maxMessages) throw new Error(`still ${queue.length} messages after ${delivered}`);
         queue.sort((a, b) => a.due - b.due || a.seq - b.seq);
         const due = queue[0]?.due ?? clock.now;
         if (due > clock.now) clock.now = due;
-        const batch = queue.splice(
-          0,
-          Math.min(concurrency, queue.filter((q) => q.due <= clock.now).length || 1),
-        );
-        await Promise.all(batch.map((item) => engine.process(item.message)));
-        delivered += batch.length;
+        const ready = queue.filter((q) => q.due <= clock.now).length || 1;
+        const taken = queue.splice(0, Math.min(concurrency * batchSize, ready));
+        const batches: LookupMessage[][] = [];
+        for (let i = 0; i < taken.length; i += batchSize) {
+          batches.push(taken.slice(i, i + batchSize).map((item) => item.message));
+        }
+        const outcomes = await Promise.all(batches.map((batch) => engine.processBatch(batch)));
+        const rejected = outcomes.flat().find((o) => o.status === 'rejected');
+        if (rejected && rejected.status === 'rejected') throw rejected.reason;
+        delivered += taken.length;
       }
       return delivered;
     },

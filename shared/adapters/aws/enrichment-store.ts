@@ -299,20 +299,23 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
       return Item ? toIndicator(Item) : undefined;
     },
 
-    async settle(tenantId, jobId, index, provider, pair) {
+    async settle(tenantId, jobId, index, pairs) {
+      const providers = Object.keys(pairs);
+      const names: Record<string, string> = { '#status': 'status' };
+      const values: Record<string, unknown> = { ':minus': -providers.length, ':pending': 'pending' };
+      providers.forEach((provider, k) => {
+        names[`#p${k}`] = provider;
+        values[`:p${k}`] = { ...pairs[provider], queued: true };
+      });
       try {
         const { Attributes } = await client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: openKey(tenantId, jobId, index),
-            UpdateExpression: 'SET pairs.#provider = :pair ADD pending :minus',
-            ConditionExpression: 'pairs.#provider.#status = :pending',
-            ExpressionAttributeNames: { '#provider': provider, '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':pair': { ...pair, queued: true },
-              ':minus': -1,
-              ':pending': 'pending',
-            },
+            UpdateExpression: `SET ${providers.map((_, k) => `pairs.#p${k} = :p${k}`).join(', ')} ADD pending :minus`,
+            ConditionExpression: providers.map((_, k) => `pairs.#p${k}.#status = :pending`).join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),
         );

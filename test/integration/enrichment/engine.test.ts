@@ -18,97 +18,104 @@ describe('enrichment engine', () => {
     h = undefined;
   });
 
-  it('settles a mixed batch: fresh and cached results, skips with reasons, a 5xx provider into the DLQ, a 429 honoured', async () => {
-    const otx = sandboxFakes.otx?.();
-    if (!otx) throw new Error('no otx fake');
-    const torExitCalls: number[] = [];
-    h = await enrichmentHarness(tables, {
-      providers: {
-        abuseipdb: 'sandbox',
-        threatfox: () => ({ status: 503, body: 'Service Unavailable' }),
-        otx: (request) => {
-          const torExit = request.path.includes('185.220.101.34');
-          if (torExit) torExitCalls.push(h?.clock.now ?? 0);
-          return torExit && torExitCalls.length === 1
-            ? { status: 429, headers: { 'retry-after': '7' }, body: { detail: 'slow down' } }
-            : otx(request);
+  it.each([{ batchSize: 1 }, { batchSize: 10 }])(
+    'settles a mixed batch: fresh and cached results, skips with reasons, a 5xx provider into the DLQ, a 429 honoured (worker batches of $batchSize)',
+    async ({ batchSize }) => {
+      const otx = sandboxFakes.otx?.();
+      if (!otx) throw new Error('no otx fake');
+      const torExitCalls: number[] = [];
+      h = await enrichmentHarness(tables, {
+        providers: {
+          abuseipdb: 'sandbox',
+          threatfox: () => ({ status: 503, body: 'Service Unavailable' }),
+          otx: (request) => {
+            const torExit = request.path.includes('185.220.101.34');
+            if (torExit) torExitCalls.push(h?.clock.now ?? 0);
+            return torExit && torExitCalls.length === 1
+              ? { status: 429, headers: { 'retry-after': '7' }, body: { detail: 'slow down' } }
+              : otx(request);
+          },
         },
-      },
-    });
-    const start = h.clock.now;
-    // A first job fills the cache for one indicator.
-    await h.engine.create(h.principal, { indicators: [{ value: '8.8.8.8' }], providers: ['abuseipdb'] });
-    await h.drain();
+      });
+      const start = h.clock.now;
+      // A first job fills the cache for one indicator.
+      await h.engine.create(h.principal, { indicators: [{ value: '8.8.8.8' }], providers: ['abuseipdb'] });
+      await h.drain();
 
-    const job = await h.engine.create(h.principal, {
-      indicators: [
-        { value: '185.220.101.34' },
-        { value: '8.8.8.8' },
-        { value: '10.1.2.3' },
-        { value: 'CVE-2021-44228' },
-      ],
-      providers: ['abuseipdb', 'threatfox', 'otx', 'network'],
-    });
-    await h.drain();
-    const done = await h.engine.get(h.principal.tenantId, job.id);
-    const byValue = Object.fromEntries(
-      done.indicators.map((i) => [
-        i.value,
-        Object.fromEntries((i as unknown as Json).results.map((r) => [r.provider, r])),
-      ]),
-    );
+      const job = await h.engine.create(h.principal, {
+        indicators: [
+          { value: '185.220.101.34' },
+          { value: '8.8.8.8' },
+          { value: '10.1.2.3' },
+          { value: 'CVE-2021-44228' },
+        ],
+        providers: ['abuseipdb', 'threatfox', 'otx', 'network'],
+      });
+      await h.drain({ batchSize });
+      const done = await h.engine.get(h.principal.tenantId, job.id);
+      const byValue = Object.fromEntries(
+        done.indicators.map((i) => [
+          i.value,
+          Object.fromEntries((i as unknown as Json).results.map((r) => [r.provider, r])),
+        ]),
+      );
 
-    expect(done.status).toBe('completed');
-    expect(done.counts.pending).toBe(0);
-    expect(
-      done.indicators
-        .flatMap((i) => i.results)
-        .every((r) => ['done', 'cached', 'skipped', 'failed'].includes(r.status)),
-    ).toBe(true);
-    expect(byValue['8.8.8.8']?.abuseipdb).toMatchObject({ status: 'cached' });
-    expect(byValue['185.220.101.34']?.abuseipdb).toMatchObject({ status: 'done' });
-    expect(byValue['10.1.2.3']?.abuseipdb).toMatchObject({ status: 'skipped', reason: 'private_address' });
-    expect(byValue['10.1.2.3']?.network).toMatchObject({ status: 'done' });
-    expect(byValue['CVE-2021-44228']?.abuseipdb).toMatchObject({
-      status: 'skipped',
-      reason: 'unsupported_type',
-    });
-    expect(byValue['185.220.101.34']?.threatfox).toMatchObject({
-      status: 'failed',
-      reason: expect.stringMatching(/^upstream after 4 attempts/),
-    });
-    expect(byValue['185.220.101.34']?.otx).toMatchObject({ status: 'done' });
-    expect(h.deadLetters.map((d) => d.message.provider)).toEqual(expect.arrayContaining(['threatfox']));
-    expect(h.deadLetters.every((d) => d.reason.length > 0)).toBe(true);
-    // The 429's Retry-After (7 s) was waited before OTX was asked about the same indicator again.
-    expect(torExitCalls).toHaveLength(2);
-    expect((torExitCalls[1] ?? 0) - (torExitCalls[0] ?? 0)).toBeGreaterThanOrEqual(7000);
-    expect(h.clock.now).toBeGreaterThan(start);
-    expect(done.indicators.find((i) => i.value === '185.220.101.34')?.aggregate?.verdict).toBe('malicious');
-    expect(h.pushes.filter((p) => p.message.type === 'enrichment.result').length).toBeGreaterThan(0);
-    expect(
-      h.pushes.some((p) => p.message.type === 'enrichment.completed' && p.topic === `enrichment:${job.id}`),
-    ).toBe(true);
-    expect(
-      h.events.some((e) => e.source === 'vigil.enrichment' && e.detailType === 'Indicator Verdict'),
-    ).toBe(true);
-  });
+      expect(done.status).toBe('completed');
+      expect(done.counts.pending).toBe(0);
+      expect(
+        done.indicators
+          .flatMap((i) => i.results)
+          .every((r) => ['done', 'cached', 'skipped', 'failed'].includes(r.status)),
+      ).toBe(true);
+      expect(byValue['8.8.8.8']?.abuseipdb).toMatchObject({ status: 'cached' });
+      expect(byValue['185.220.101.34']?.abuseipdb).toMatchObject({ status: 'done' });
+      expect(byValue['10.1.2.3']?.abuseipdb).toMatchObject({ status: 'skipped', reason: 'private_address' });
+      expect(byValue['10.1.2.3']?.network).toMatchObject({ status: 'done' });
+      expect(byValue['CVE-2021-44228']?.abuseipdb).toMatchObject({
+        status: 'skipped',
+        reason: 'unsupported_type',
+      });
+      expect(byValue['185.220.101.34']?.threatfox).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/^upstream after 4 attempts/),
+      });
+      expect(byValue['185.220.101.34']?.otx).toMatchObject({ status: 'done' });
+      expect(h.deadLetters.map((d) => d.message.provider)).toEqual(expect.arrayContaining(['threatfox']));
+      expect(h.deadLetters.every((d) => d.reason.length > 0)).toBe(true);
+      // The 429's Retry-After (7 s) was waited before OTX was asked about the same indicator again.
+      expect(torExitCalls).toHaveLength(2);
+      expect((torExitCalls[1] ?? 0) - (torExitCalls[0] ?? 0)).toBeGreaterThanOrEqual(7000);
+      expect(h.clock.now).toBeGreaterThan(start);
+      expect(done.indicators.find((i) => i.value === '185.220.101.34')?.aggregate?.verdict).toBe('malicious');
+      expect(h.pushes.filter((p) => p.message.type === 'enrichment.result').length).toBeGreaterThan(0);
+      expect(
+        h.pushes.some((p) => p.message.type === 'enrichment.completed' && p.topic === `enrichment:${job.id}`),
+      ).toBe(true);
+      expect(
+        h.events.some((e) => e.source === 'vigil.enrichment' && e.detailType === 'Indicator Verdict'),
+      ).toBe(true);
+    },
+  );
 
-  it('keeps a 4-per-minute provider under 4 calls in any 60 s window, and completes all 20 lookups', async () => {
-    h = await enrichmentHarness(tables, { providers: { virustotal: 'sandbox' } });
-    const indicators = Array.from({ length: 20 }, (_, i) => ({ value: `185.220.${100 + i}.${10 + i}` }));
+  it.each([{ batchSize: 1 }, { batchSize: 10 }])(
+    'keeps a 4-per-minute provider under 4 calls in any 60 s window, and completes all 20 lookups (worker batches of $batchSize)',
+    async ({ batchSize }) => {
+      h = await enrichmentHarness(tables, { providers: { virustotal: 'sandbox' } });
+      const indicators = Array.from({ length: 20 }, (_, i) => ({ value: `185.220.${100 + i}.${10 + i}` }));
 
-    const job = await h.engine.create(h.principal, { indicators, providers: ['virustotal'] });
-    await h.drain({ concurrency: 5 });
-    const done = await h.engine.get(h.principal.tenantId, job.id);
-    const times = (h.callTimes.virustotal ?? []).sort((a, b) => a - b);
-    const worstWindow = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 60_000).length));
+      const job = await h.engine.create(h.principal, { indicators, providers: ['virustotal'] });
+      await h.drain({ concurrency: 5, batchSize });
+      const done = await h.engine.get(h.principal.tenantId, job.id);
+      const times = (h.callTimes.virustotal ?? []).sort((a, b) => a - b);
+      const worstWindow = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 60_000).length));
 
-    expect(done.status).toBe('completed');
-    expect(done.counts.done).toBe(20);
-    expect(times).toHaveLength(20);
-    expect(worstWindow).toBeLessThanOrEqual(4);
-  }, 60_000);
+      expect(done.status).toBe('completed');
+      expect(done.counts.done).toBe(20);
+      expect(times).toHaveLength(20);
+      expect(worstWindow).toBeLessThanOrEqual(4);
+    },
+    60_000,
+  );
 
   it('makes one provider call for 50 concurrent jobs on the same indicator', async () => {
     h = await enrichmentHarness(tables, { providers: { abuseipdb: 'sandbox' } });
@@ -132,6 +139,60 @@ describe('enrichment engine', () => {
     expect(
       settled.every((job) => ['done', 'cached'].includes(job.indicators[0]?.results[0]?.status ?? '')),
     ).toBe(true);
+  }, 60_000);
+
+  it('settles nothing twice when a batch is redelivered, and answers a repeated job from the cache', async () => {
+    h = await enrichmentHarness(tables, {
+      providers: { abuseipdb: 'sandbox', otx: 'sandbox', virustotal: 'sandbox' },
+    });
+    const harness = h;
+    const providers = ['abuseipdb', 'otx', 'virustotal'];
+    const indicators = [{ value: '185.220.101.34' }, { value: '45.155.205.233' }];
+    const job = await h.engine.create(h.principal, { indicators, providers });
+    const queued: Parameters<typeof harness.engine.processBatch>[0][number][] = [];
+    for (const indicator of (await h.engine.get(h.principal.tenantId, job.id)).indicators.entries()) {
+      for (const provider of providers) {
+        queued.push({
+          tenantId: h.principal.tenantId,
+          jobId: job.id,
+          index: indicator[0],
+          provider,
+          indicator: { type: 'ipv4', value: indicator[1].value },
+          attempt: 0,
+        });
+      }
+    }
+    await h.drain({ batchSize: 10 });
+    const first = await h.engine.get(h.principal.tenantId, job.id);
+    const pushedBefore = h.pushes.length;
+
+    // SQS delivers the same six messages again (at-least-once).
+    const again = await h.engine.processBatch(queued);
+    const after = await h.engine.get(h.principal.tenantId, job.id);
+    const listed = (await h.engine.list(h.principal.tenantId, { limit: 10 })).items.find(
+      (j) => j.id === job.id,
+    );
+
+    expect(again.every((o) => o.status === 'fulfilled')).toBe(true);
+    expect(after.counts).toEqual(first.counts);
+    expect(after.counts).toMatchObject({ done: 6, pending: 0 });
+    expect(listed?.counts).toMatchObject({ done: 6, pending: 0 });
+    expect(listed?.status).toBe('completed');
+    expect(h.pushes.filter((p) => p.message.type === 'enrichment.completed')).toHaveLength(1);
+    expect(h.pushes.slice(pushedBefore).filter((p) => p.message.type === 'enrichment.result')).toHaveLength(
+      0,
+    );
+    expect(after.indicators.map((i) => i.aggregate?.verdict)).toEqual(
+      first.indicators.map((i) => i.aggregate?.verdict),
+    );
+
+    const callsBefore = Object.values(h.callTimes).reduce((n, t) => n + t.length, 0);
+    const cached = await h.engine.create(h.principal, { indicators, providers });
+    expect(cached.status).toBe('completed');
+    expect(cached.counts).toMatchObject({ cached: 6, pending: 0 });
+    expect(Object.values(h.callTimes).reduce((n, t) => n + t.length, 0)).toBe(callsBefore);
+    const latest = await h.engine.latest(h.principal.tenantId, 'ipv4', '185.220.101.34');
+    expect(latest).toMatchObject({ jobId: job.id, verdict: first.indicators[0]?.aggregate?.verdict });
   }, 60_000);
 
   it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {

@@ -145,7 +145,7 @@ describe('DynamoDB quota store', () => {
     );
 
     // Assess
-    expect(permits.filter((p) => p?.allowed)).toEqual([{ allowed: true, probe: true }]);
+    expect(permits.filter((p) => p?.allowed)).toEqual([{ allowed: true, probe: true, clean: false }]);
     expect(permits.filter((p) => p && !p.allowed)).toEqual(
       Array.from({ length: 19 }, () => ({ allowed: false, retryAfterSeconds: 30 })),
     );

@@ -419,7 +419,7 @@ describe('circuit breaker', () => {
     await breaker.success('t1', 'p', s(1));
     await failTimes(breaker, 4, s(2));
 
-    expect(await breaker.permit('t1', 'p', s(3))).toEqual({ allowed: true, probe: false });
+    expect(await breaker.permit('t1', 'p', s(3))).toEqual({ allowed: true, probe: false, clean: false });
     expect(await breaker.state('t1', 'p', s(3))).toEqual({ state: 'closed', failures: 4, degraded: false });
   });
 
@@ -451,7 +451,7 @@ describe('circuit breaker', () => {
     const first = await breaker.permit('t1', 'p', s(60));
     const second = await breaker.permit('t1', 'p', s(61));
 
-    expect(first).toEqual({ allowed: true, probe: true });
+    expect(first).toEqual({ allowed: true, probe: true, clean: false });
     expect(second).toEqual({ allowed: false, retryAfterSeconds: 29 });
     expect(await breaker.state('t1', 'p', s(61))).toMatchObject({ state: 'half-open', degraded: true });
   });
@@ -467,7 +467,7 @@ describe('circuit breaker', () => {
       Array.from({ length: 20 }, (_, i) => workers[i % workers.length]?.permit('t1', 'p', s(60))),
     );
 
-    expect(permits.filter((p) => p?.allowed)).toEqual([{ allowed: true, probe: true }]);
+    expect(permits.filter((p) => p?.allowed)).toEqual([{ allowed: true, probe: true, clean: false }]);
     expect(permits.filter((p) => p && !p.allowed)).toHaveLength(19);
   });
 
@@ -481,7 +481,7 @@ describe('circuit breaker', () => {
     await breaker.success('t1', 'p', s(181));
 
     expect(await breaker.state('t1', 'p', s(181))).toEqual({ state: 'closed', failures: 0, degraded: false });
-    expect(await breaker.permit('t1', 'p', s(181))).toEqual({ allowed: true, probe: false });
+    expect(await breaker.permit('t1', 'p', s(181))).toEqual({ allowed: true, probe: false, clean: true });
     await failTimes(breaker, 5, s(200));
     expect(await breaker.state('t1', 'p', s(200))).toMatchObject({ state: 'open', retryAt: s(260) });
   });
@@ -495,7 +495,7 @@ describe('circuit breaker', () => {
       const status = await breaker.state('t1', 'p', now);
       coolDowns.push(((status.retryAt ?? 0) - (status.openedAt ?? 0)) / 1000);
       now = status.retryAt ?? now;
-      expect(await breaker.permit('t1', 'p', now)).toEqual({ allowed: true, probe: true });
+      expect(await breaker.permit('t1', 'p', now)).toEqual({ allowed: true, probe: true, clean: false });
       await breaker.failure('t1', 'p', now);
     }
 
@@ -508,7 +508,7 @@ describe('circuit breaker', () => {
     await breaker.permit('t1', 'p', s(60));
 
     expect((await breaker.permit('t1', 'p', s(89.999))).allowed).toBe(false);
-    expect(await breaker.permit('t1', 'p', s(90))).toEqual({ allowed: true, probe: true });
+    expect(await breaker.permit('t1', 'p', s(90))).toEqual({ allowed: true, probe: true, clean: false });
   });
 
   it('ignores outcomes of calls let through before the breaker opened', async () => {
