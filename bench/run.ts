@@ -1,5 +1,5 @@
 import { benchBundles } from './bundles';
-import { benchEnrichment } from './enrichment';
+import { benchEnrichment, dynamoDbPrices } from './enrichment';
 import { benchExtraction } from './extraction';
 import { benchPasswordVerification, benchTokenVerification } from './identity';
 
@@ -92,13 +92,25 @@ async function extraction(): Promise<void> {
 async function enrichment(): Promise<void> {
   const indicators = Number(process.env.BENCH_ENRICH_INDICATORS ?? 10_000);
   const r = await benchEnrichment({ indicators });
+  const cost = (f: { readUnits: number; writeUnits: number }) =>
+    f.readUnits * dynamoDbPrices.perMillionReads + f.writeUnits * dynamoDbPrices.perMillionWrites;
+  const t = r.throughput;
   console.log('');
   console.log('Enrichment on the local target (provider sandbox, DynamoDB Local, real queue and worker)');
   console.log(
     `  fully cached 100-indicator job with wait: p50 ${r.cachedJob.p50Ms.toFixed(0)} ms, p99 ${r.cachedJob.p99Ms.toFixed(0)} ms over ${r.cachedJob.runs} runs (target p99 < 150 ms)`,
   );
   console.log(
-    `  ${r.throughput.indicators} indicators x ${r.throughput.providers} sandbox providers: ${r.throughput.results} results in ${r.throughput.seconds.toFixed(1)} s = ${r.throughput.resultsPerSecond.toFixed(0)} results/s`,
+    `    DynamoDB per cached job (request incl. authorizer, limiter, audit): ${r.cachedJob.perJob.readUnits.toFixed(1)} RRU, ${r.cachedJob.perJob.writeUnits.toFixed(1)} WRU in ${r.cachedJob.perJob.calls.toFixed(0)} calls = $${(cost(r.cachedJob.perJob) / 1e6).toFixed(7)} per job`,
+  );
+  console.log(
+    `  ${t.indicators} indicators x ${t.providers} sandbox providers: ${t.results} results in ${t.seconds.toFixed(1)} s = ${t.resultsPerSecond.toFixed(0)} results/s`,
+  );
+  console.log(
+    `    DynamoDB per (indicator, provider) result: ${t.perResult.readUnits.toFixed(2)} RRU, ${t.perResult.writeUnits.toFixed(2)} WRU in ${t.perResult.calls.toFixed(1)} calls`,
+  );
+  console.log(
+    `    at on-demand list prices (us-east-1: $${dynamoDbPrices.perMillionReads}/M RRU, $${dynamoDbPrices.perMillionWrites}/M WRU): $${cost(t.perResult).toFixed(2)} per million enrichments (results); $${(cost(t.perResult) * t.providers).toFixed(2)} per million indicators x ${t.providers} providers`,
   );
 }
 

@@ -398,9 +398,9 @@ export function enrichmentEngine(deps: EngineDeps) {
       }
       // Already settled (a redelivery). If a crash came between settling and closing, close now.
       const { tenantId, waiter } = group[0] as Settlement;
+      // (closeIndicator does nothing if it was closed already).
       const current = await deps.store.openIndicator(tenantId, waiter.jobId, waiter.index);
-      if (current && current.pending <= 0 && !current.aggregate)
-        closing.push({ tenantId, jobId: waiter.jobId, state: current });
+      if (current && current.pending <= 0) closing.push({ tenantId, jobId: waiter.jobId, state: current });
     });
     await Promise.all(
       [...pushes.values()].map((p) => deps.publish(p.tenantId, jobTopic(p.jobId), p.messages)),

@@ -32,7 +32,8 @@ import { queryPrefix } from './dynamodb';
  * - indicators settled at creation, gzip-compressed JSON, up to 100 per chunk item
  *   `JOB#<id>#C#<n>`, written once — a fully cached job is two items;
  * - indicators with queued lookups, one item each `JOB#<id>#I#<index>` holding its pairs as a map,
- *   updated by workers;
+ *   updated by workers, and once closed its aggregate `JOB#<id>#A#<index>` (a small item, written
+ *   in the transaction that moves the job's counts);
  * - cache and in-flight lookup in one item `CACHE#<provider>#<type>#<value>`: the result (as a JSON
  *   string: never queried, cheap to read in bulk) with its expiry, and while a provider call runs
  *   the set of waiters and the lease (`inflightUntil`);
@@ -274,18 +275,27 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
       const jobItem = items.find((item) => item.sk === prefix);
       if (!jobItem) return undefined;
       const indicators: IndicatorState[] = [];
+      const aggregates = new Map<number, IndicatorState['aggregate']>();
+      let chunkItems = 0;
+      let openItems = 0;
       for (const item of items) {
         const sk = String(item.sk);
         if (sk.startsWith(`${prefix}#C#`)) {
+          chunkItems += 1;
           const data = item.data instanceof Uint8Array ? item.data : new Uint8Array();
           indicators.push(...(JSON.parse(gunzipSync(data).toString('utf8')) as IndicatorState[]));
         } else if (sk.startsWith(`${prefix}#I#`)) {
+          openItems += 1;
           indicators.push(toIndicator(item));
+        } else if (sk.startsWith(`${prefix}#A#`)) {
+          aggregates.set(Number(item.index), item.aggregate as IndicatorState['aggregate']);
         }
       }
+      for (const indicator of indicators) {
+        const aggregate = aggregates.get(indicator.index);
+        if (aggregate && !indicator.aggregate) indicator.aggregate = aggregate;
+      }
       indicators.sort((a, b) => a.index - b.index);
-      const chunkItems = items.filter((item) => String(item.sk).startsWith(`${prefix}#C#`)).length;
-      const openItems = items.length - chunkItems - 1;
       if (chunkItems < Number(jobItem.chunkCount ?? 0) || openItems < Number(jobItem.openCount ?? 0)) {
         return undefined; // still being written
       }
@@ -362,14 +372,18 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
           new TransactWriteCommand({
             TransactItems: [
               {
-                Update: {
+                // A small item of its own, so the transaction does not rewrite the indicator's pairs.
+                Put: {
                   TableName: tableName,
-                  Key: openKey(tenantId, jobId, indicator.index),
-                  UpdateExpression: 'SET #aggregate = :aggregate',
-                  ConditionExpression:
-                    'attribute_exists(pk) AND attribute_not_exists(#aggregate) AND pending <= :zero',
-                  ExpressionAttributeNames: { '#aggregate': 'aggregate' },
-                  ExpressionAttributeValues: { ':aggregate': aggregate, ':zero': 0 },
+                  Item: {
+                    pk: pk(tenantId),
+                    sk: `JOB#${jobId}#A#${pad(indicator.index)}`,
+                    type: 'enrichment-aggregate',
+                    index: indicator.index,
+                    aggregate,
+                    ttl: Math.floor(Date.now() / 1000) + jobRetentionSeconds,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
               {
