@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   log(`  OpenAPI     ${stack.httpUrl}/openapi.json`);
   log(`  WebSocket   ${stack.wsUrl}`);
   log(`  DynamoDB    ${stack.dynamodbEndpoint}`);
+  log(`  AWS APIs    ${stack.awsEndpoint}  (SQS, EventBridge, Step Functions, KMS, Secrets Manager, SES)`);
   if (stack.sandbox) {
     log('');
     log(

@@ -38,6 +38,8 @@ export interface RunningLocalStack {
   httpUrl: string;
   wsUrl: string;
   dynamodbEndpoint: string;
+  /** The emulated SQS, EventBridge, Step Functions, KMS, Secrets Manager and SES endpoint. */
+  awsEndpoint: string;
   /** Present when the provider sandbox runs. */
   sandbox?: Omit<RunningSandbox, 'stop'>;
   stop(): Promise<void>;
@@ -232,6 +234,7 @@ export async function startLocalStack(
       httpUrl: http.url,
       wsUrl: ws.url,
       dynamodbEndpoint: dynamo.endpoint,
+      awsEndpoint: aws.url,
       ...(sandbox ? { sandbox: withoutStop(sandbox) } : {}),
       stop,
     };

@@ -11,6 +11,8 @@ export interface LocalStackProcess {
   httpUrl: string;
   wsUrl: string;
   dynamodbEndpoint: string;
+  /** The local target's emulated AWS endpoint (SQS and the rest), for SDK clients in the test. */
+  awsEndpoint: string;
   dataDir: string;
   output: () => string;
   child: ChildProcess;
@@ -57,12 +59,15 @@ export async function startLocalStackProcess(
   const httpUrl = /HTTP API\s+(\S+)/.exec(output)?.[1];
   const wsUrl = /WebSocket\s+(\S+)/.exec(output)?.[1];
   const dynamodbEndpoint = /DynamoDB\s+(\S+)/.exec(output)?.[1];
-  if (!httpUrl || !wsUrl || !dynamodbEndpoint) throw new Error(`could not read URLs from:\n${output}`);
+  const awsEndpoint = /AWS APIs\s+(\S+)/.exec(output)?.[1];
+  if (!httpUrl || !wsUrl || !dynamodbEndpoint || !awsEndpoint)
+    throw new Error(`could not read URLs from:\n${output}`);
 
   return {
     httpUrl,
     wsUrl,
     dynamodbEndpoint,
+    awsEndpoint,
     dataDir,
     child,
     output: () => output,

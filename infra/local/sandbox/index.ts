@@ -35,7 +35,8 @@ import { fakeZapier } from './providers/zapier';
  * the adapters these base URLs (`VIGIL_PROVIDER_BASE_URLS`) and lets user-supplied URLs reach loopback
  * (`VIGIL_OUTBOUND_ALLOW_LIST`), so a new user can configure integrations with any key (the value
  * `invalid-key` gets each service's real bad-credentials answer) and run enrichments and actions
- * offline.
+ * offline. Every HTTP fake also serves `/__sandbox/faults` and `/__sandbox/requests` (see
+ * `fake-http.ts`), so a test in another process can make a provider fail for chosen indicators.
  */
 export const sandboxFakes: Readonly<Record<string, () => FakeHandler>> = {
   abuseipdb: fakeAbuseIpdb,
@@ -66,6 +67,9 @@ export const sandboxFakes: Readonly<Record<string, () => FakeHandler>> = {
   n8n: () => fakeN8n(),
 };
 
+/** Requests each fake remembers for `GET /__sandbox/requests`; older ones are dropped. */
+const maxRequestsKept = 10_000;
+
 export interface RunningSandbox {
   /** Base URL of each HTTP fake, by integration name. */
   baseUrls: Record<string, string>;
@@ -82,7 +86,7 @@ export async function startProviderSandbox(dataDir: string): Promise<RunningSand
   const baseUrls: Record<string, string> = {};
   try {
     for (const [name, fake] of Object.entries(sandboxFakes)) {
-      const server = await startFakeServer(fake());
+      const server = await startFakeServer(fake(), { control: true, maxRequests: maxRequestsKept });
       servers.push(server);
       baseUrls[name] = server.url;
     }

@@ -30,7 +30,12 @@ import { realtimeDepsFromEnv } from './realtime-deps';
 export function enrichmentDepsFromEnv(tracer: Tracer) {
   const http = principalRouteDepsFromEnv(tracer);
   const { documents, table, audit } = http;
-  const { service: integrations } = integrationDepsFromEnv(documents, table, audit, tracer);
+  // One HTTP attempt per provider call: the engine retries, after asking the quota governor again,
+  // so every call a provider sees was granted (client-side retries would spend unmetered quota).
+  const { service: integrations } = integrationDepsFromEnv(documents, table, audit, tracer, process.env, {
+    retry: { attempts: 1 },
+    maxRetryWaitMs: 0,
+  });
   const iocRepo = dynamoIocRepository(documents, table);
   const iocs = createIocService({ repo: iocRepo, now: Date.now, newId: () => randomUUID() });
   const bundled = join(dirname(fileURLToPath(import.meta.url)), 'geoip');

@@ -3,7 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditLog } from '../../audit/chain';
 import { integrationActions } from '../../integrations/actions';
-import { createOutboundClient } from '../../integrations/http/outbound';
+import { createOutboundClient, type OutboundClientOptions } from '../../integrations/http/outbound';
 import { integrationService } from '../../integrations/service';
 import { ConfigError, listEnv, platformConfig } from '../../platform/config';
 import { integrationAdapters } from '../integration-registry';
@@ -14,7 +14,8 @@ import { dynamoIntegrationStore } from './integration-store';
  * The integration hub for a Lambda, built once at cold start. Only the local target may point
  * adapters at the provider sandbox (`VIGIL_PROVIDER_BASE_URLS`, a JSON map of integration name to
  * base URL) and let user-supplied URLs reach loopback fakes (`VIGIL_OUTBOUND_ALLOW_LIST`); in AWS
- * both are ignored, so the SSRF policy always applies in full.
+ * both are ignored, so the SSRF policy always applies in full. `outbound` tunes the client's own
+ * retries (the enrichment engine retries provider calls itself, through the quota governor).
  */
 export function integrationDepsFromEnv(
   documents: DynamoDBDocumentClient,
@@ -22,6 +23,7 @@ export function integrationDepsFromEnv(
   audit: AuditLog,
   tracer: Tracer,
   env: Record<string, string | undefined> = process.env,
+  outbound: Pick<OutboundClientOptions, 'retry' | 'maxRetryWaitMs'> = {},
 ) {
   const local = platformConfig(env).target === 'local';
   const allowList = local ? listEnv('VIGIL_OUTBOUND_ALLOW_LIST', env) : [];
@@ -36,7 +38,7 @@ export function integrationDepsFromEnv(
     }
   }
   const ssrf = allowList.length > 0 ? { allowList, allowHttp: true } : undefined;
-  const http = createOutboundClient(ssrf ? { ssrf } : {});
+  const http = createOutboundClient({ ...outbound, ...(ssrf ? { ssrf } : {}) });
   const service = integrationService({
     store: dynamoIntegrationStore(documents, table),
     encryption: envelopeEncryptionFromEnv(tracer.captureAWSv3Client(new KMSClient({})), env),
