@@ -153,6 +153,8 @@ interface Settlement {
   indicator: Indicator;
   provider: string;
   pair: PairState;
+  /** Recorded waiters of the call to forget once every settlement is applied. */
+  release?: { key: CacheKey; waiters: Waiter[] };
 }
 
 export function enrichmentEngine(deps: EngineDeps) {
@@ -429,6 +431,11 @@ export function enrichmentEngine(deps: EngineDeps) {
         }
       }),
     );
+    await Promise.all(
+      settlements.flatMap((s) =>
+        s.release ? [deps.store.releaseWaiters(s.tenantId, s.release.key, s.release.waiters)] : [],
+      ),
+    );
   };
 
   /** Ends one provider call's in-flight lookup and settles everyone who waited on it (the leader too). */
@@ -439,16 +446,17 @@ export function enrichmentEngine(deps: EngineDeps) {
   ): Promise<Settlement[]> => {
     const key = { provider: message.provider, ...message.indicator };
     const waiters = await deps.store.endInflight(message.tenantId, key, cache);
-    const all: Waiter[] = waiters.some((w) => w.jobId === message.jobId && w.index === message.index)
-      ? waiters
-      : [...waiters, { jobId: message.jobId, index: message.index }];
+    const leader = { jobId: message.jobId, index: message.index };
+    const others = waiters.filter((w) => w.jobId !== leader.jobId || w.index !== leader.index);
     const updatedAt = nowIso();
-    return all.map((waiter) => ({
+    return [leader, ...others].map((waiter, n) => ({
       tenantId: message.tenantId,
       waiter,
       indicator: message.indicator,
       provider: message.provider,
       pair: { ...pair, updatedAt },
+      // The leader's settlement carries the release of the recorded waiters, done once all are applied.
+      ...(n === 0 && waiters.length > 0 ? { release: { key, waiters } } : {}),
     }));
   };
 

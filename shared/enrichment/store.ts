@@ -152,13 +152,16 @@ export interface EnrichmentStore {
   ): Promise<{ role: 'leader' | 'waiter'; cached?: IntelResult }>;
   /**
    * Ends the in-flight lookup of a key — caching `result` until `expiresAt` when given — and returns
-   * who waited on it (the leader included).
+   * who waited on it besides the leader. They stay recorded until `releaseWaiters`, so if settling
+   * them fails, the redelivered call finds them again.
    */
   endInflight(
     tenantId: string,
     key: CacheKey,
     cache?: { result: IntelResult; expiresAt: number },
   ): Promise<Waiter[]>;
+  /** Forgets waiters once they are settled. */
+  releaseWaiters(tenantId: string, key: CacheKey, waiters: readonly Waiter[]): Promise<void>;
   getVerdicts(
     tenantId: string,
     keys: readonly { type: IndicatorType; value: string }[],

@@ -11,6 +11,7 @@ import { integrationAdapters } from '../../shared/adapters/integration-registry'
 import { type EnrichmentEngine, enrichmentEngine, type LookupMessage } from '../../shared/enrichment/engine';
 import { networkProvider } from '../../shared/enrichment/offline/network';
 import { circuitBreaker, quotaGovernor } from '../../shared/enrichment/quota';
+import type { EnrichmentStore } from '../../shared/enrichment/store';
 import type { PlatformEvent } from '../../shared/events/ports';
 import type { Permission } from '../../shared/identity/permissions';
 import type { Principal } from '../../shared/identity/principal';
@@ -46,7 +47,12 @@ export interface EnrichmentHarness {
 
 export async function enrichmentHarness(
   tables: TestTables,
-  options: { providers: Record<string, FakeHandler | 'sandbox'>; tenantId?: string },
+  options: {
+    providers: Record<string, FakeHandler | 'sandbox'>;
+    tenantId?: string;
+    /** Wraps the DynamoDB store, e.g. to make one of its calls fail. */
+    wrapStore?: (store: EnrichmentStore) => EnrichmentStore;
+  },
 ): Promise<EnrichmentHarness> {
   const clock = { now: Date.parse('2026-11-30T10:00:00Z') };
   const now = () => clock.now;
@@ -99,7 +105,7 @@ export async function enrichmentHarness(
   const quotaStore = dynamoQuotaStore(tables.doc, tables.names.state);
   const iocRepo = dynamoIocRepository(tables.doc, tables.names.state);
   const engine = enrichmentEngine({
-    store: dynamoEnrichmentStore(tables.doc, tables.names.state),
+    store: (options.wrapStore ?? ((store) => store))(dynamoEnrichmentStore(tables.doc, tables.names.state)),
     integrations,
     offline: [networkProvider, iocStoreProvider(iocRepo)],
     lookupCategories: ['threat-intel', 'geolocation'],

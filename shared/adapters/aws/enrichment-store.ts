@@ -451,17 +451,16 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
       const member = new Set([`${waiter.jobId}:${waiter.index}`]);
       for (let attempt = 0; attempt < 8; attempt += 1) {
         try {
-          // Leader when no call holds a live lease; earlier waiters of an expired lease stay in the
-          // set, so they are settled by this call.
+          // Leader when no call holds a live lease. The leader is not in the set (its own message
+          // settles it); waiters of an expired lease stay in the set, so this call settles them.
           const { Attributes } = await client.send(
             new UpdateCommand({
               TableName: tableName,
               Key: cacheKey(tenantId, key),
-              UpdateExpression: 'ADD waiters :member SET inflightUntil = :lease, #ttl = :gc, #type = :type',
+              UpdateExpression: 'SET inflightUntil = :lease, #ttl = :gc, #type = :type',
               ConditionExpression: 'attribute_not_exists(inflightUntil) OR inflightUntil < :now',
               ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
               ExpressionAttributeValues: {
-                ':member': member,
                 ':lease': leaseUntil,
                 ':now': nowSeconds,
                 ':gc': leaseUntil + 2 * 86_400,
@@ -498,13 +497,15 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
     },
 
     async endInflight(tenantId, key, cache) {
+      // The waiters stay in the set until `releaseWaiters`, so a crash before they are settled
+      // leaves them for the redelivered call to settle.
       const { Attributes } = await client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: cacheKey(tenantId, key),
           UpdateExpression: cache
-            ? 'SET #result = :result, expiresAt = :expiresAt, #ttl = :expiresAt, #type = :type REMOVE waiters, inflightUntil'
-            : 'REMOVE waiters, inflightUntil',
+            ? 'SET #result = :result, expiresAt = :expiresAt, #ttl = :expiresAt, #type = :type REMOVE inflightUntil'
+            : 'REMOVE inflightUntil',
           ...(cache
             ? {
                 ExpressionAttributeNames: { '#result': 'result', '#ttl': 'ttl', '#type': 'type' },
@@ -519,6 +520,18 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
         }),
       );
       return waitersOf(Attributes);
+    },
+
+    async releaseWaiters(tenantId, key, waiters) {
+      if (waiters.length === 0) return;
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cacheKey(tenantId, key),
+          UpdateExpression: 'DELETE waiters :members',
+          ExpressionAttributeValues: { ':members': new Set(waiters.map((w) => `${w.jobId}:${w.index}`)) },
+        }),
+      );
     },
 
     async getVerdicts(tenantId, keys) {

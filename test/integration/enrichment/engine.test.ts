@@ -195,6 +195,52 @@ describe('enrichment engine', () => {
     expect(latest).toMatchObject({ jobId: job.id, verdict: first.indicators[0]?.aggregate?.verdict });
   }, 60_000);
 
+  it('loses no waiter when settling fails after the provider answered: the redelivered call settles them', async () => {
+    let failures = 1;
+    h = await enrichmentHarness(tables, {
+      providers: { abuseipdb: 'sandbox' },
+      wrapStore: (store) => ({
+        ...store,
+        settle: async (...args) => {
+          if (failures > 0) {
+            failures -= 1;
+            throw new Error('DynamoDB throttled the write');
+          }
+          return store.settle(...args);
+        },
+      }),
+    });
+    const harness = h;
+    const request = { indicators: [{ value: '185.220.101.34' }], providers: ['abuseipdb'] };
+    const [leader, waiter] = [
+      await harness.engine.create(harness.principal, request),
+      await harness.engine.create(harness.principal, request),
+    ];
+    const message = {
+      tenantId: harness.principal.tenantId,
+      jobId: leader.id,
+      index: 0,
+      provider: 'abuseipdb',
+      indicator: { type: 'ipv4' as const, value: '185.220.101.34' },
+      attempt: 0,
+    };
+
+    const first = await harness.engine.processBatch([message]);
+    const between = await harness.engine.get(harness.principal.tenantId, waiter.id);
+    // SQS redelivers the failed message.
+    const second = await harness.engine.processBatch([message]);
+    const jobs = await Promise.all(
+      [leader, waiter].map((job) => harness.engine.get(harness.principal.tenantId, job.id)),
+    );
+
+    expect(first[0]?.status).toBe('rejected');
+    expect(between.status).toBe('running');
+    expect(second[0]?.status).toBe('fulfilled');
+    expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed']);
+    expect(jobs.map((job) => job.indicators[0]?.results[0]?.status)).toEqual(['done', 'done']);
+    expect(h.callTimes.abuseipdb).toHaveLength(2);
+  }, 60_000);
+
   it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {
     h = await enrichmentHarness(tables, { providers: {} });
     const many = Array.from({ length: 1001 }, (_, i) => ({
