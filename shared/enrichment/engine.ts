@@ -50,9 +50,32 @@ export interface LookupMessage {
   attempt: number;
 }
 
+/**
+ * The fan-out of a large job, done by a worker instead of the request: join or start each of these
+ * lookups (one message per up to `planChunk` lookups), so creating a job of a thousand indicators
+ * takes as long as writing it.
+ */
+export interface PlanMessage {
+  kind: 'plan';
+  tenantId: string;
+  jobId: string;
+  force: boolean;
+  delaySeconds: number;
+  lookups: { index: number; provider: string; indicator: Indicator }[];
+}
+
+export type QueueMessage = LookupMessage | PlanMessage;
+
+export const isPlan = (message: QueueMessage): message is PlanMessage =>
+  (message as PlanMessage).kind === 'plan';
+
+/** Lookups a request fans out itself; a job with more hands them to workers in plan messages. */
+const inlineFanOut = 100;
+const planChunk = 100;
+
 export interface LookupQueue {
-  /** Queues lookups, each after its delay (SQS batches of ten). */
-  send(entries: readonly { message: LookupMessage; delaySeconds: number }[]): Promise<void>;
+  /** Queues messages, each after its delay (SQS batches of ten). */
+  send(entries: readonly { message: QueueMessage; delaySeconds: number }[]): Promise<void>;
   /** Parks a message that used its retry budget, with the reason, for operators. */
   deadLetter(message: LookupMessage, reason: string): Promise<void>;
 }
@@ -479,6 +502,38 @@ export function enrichmentEngine(deps: EngineDeps) {
     return session;
   };
 
+  /**
+   * Joins or starts each lookup, a few dozen at a time: a waiter is settled when the call it joined
+   * ends; a leader's lookup is queued, or settled from the cache when a result arrived meanwhile.
+   * Idempotent, so a redelivered plan settles and sends nothing twice that matters.
+   */
+  const fanOut = async (
+    tenantId: string,
+    jobId: string,
+    force: boolean,
+    delaySeconds: number,
+    lookups: readonly LookupMessage[],
+  ) => {
+    const toSend: { message: LookupMessage; delaySeconds: number }[] = [];
+    const fromCache: Settlement[] = [];
+    await inBatches(lookups, 32, async (message) => {
+      const key = { provider: message.provider, ...message.indicator };
+      const joined = await deps.store.joinInflight(
+        tenantId,
+        key,
+        { jobId, index: message.index },
+        nowSeconds(),
+        nowSeconds() + inflightLeaseSeconds,
+      );
+      if (joined.role === 'waiter') return;
+      // Another request filled the cache since it was read: answer from it.
+      if (joined.cached && !force) {
+        fromCache.push(...(await settlementsOf(message, { status: 'cached', result: joined.cached })));
+      } else toSend.push({ message, delaySeconds });
+    });
+    await Promise.all([deps.queue.send(toSend), applySettlements(fromCache)]);
+  };
+
   /** Delays messages (noting why on their pairs) without calling anyone. */
   const delay = async (messages: readonly LookupMessage[], reason: string, seconds: number) => {
     await Promise.all(messages.map((m) => deps.store.note(m.tenantId, m.jobId, m.index, m.provider, reason)));
@@ -758,26 +813,27 @@ export function enrichmentEngine(deps: EngineDeps) {
       await recordVerdicts(tenantId, jobId, closed, stored);
       if (openIndicators === 0) return viewOf(job, states);
 
-      // Join or start each lookup, a few dozen at a time (a 1,000-indicator job queues thousands).
       const delaySeconds = input.priority === 'low' ? 2 : 0;
-      const toSend: { message: LookupMessage; delaySeconds: number }[] = [];
-      const fromCache: Settlement[] = [];
-      await inBatches(queued, 32, async (message) => {
-        const key = { provider: message.provider, ...message.indicator };
-        const joined = await deps.store.joinInflight(
-          tenantId,
-          key,
-          { jobId, index: message.index },
-          nowSeconds(),
-          nowSeconds() + inflightLeaseSeconds,
-        );
-        if (joined.role === 'waiter') return;
-        // Another request filled the cache since it was read: answer from it.
-        if (joined.cached && !force) {
-          fromCache.push(...(await settlementsOf(message, { status: 'cached', result: joined.cached })));
-        } else toSend.push({ message, delaySeconds });
-      });
-      await Promise.all([deps.queue.send(toSend), applySettlements(fromCache)]);
+      if (queued.length <= inlineFanOut) await fanOut(tenantId, jobId, force, delaySeconds, queued);
+      else {
+        const plans: { message: PlanMessage; delaySeconds: number }[] = [];
+        for (let i = 0; i < queued.length; i += planChunk) {
+          plans.push({
+            message: {
+              kind: 'plan',
+              tenantId,
+              jobId,
+              force,
+              delaySeconds,
+              lookups: queued
+                .slice(i, i + planChunk)
+                .map(({ index, provider, indicator }) => ({ index, provider, indicator })),
+            },
+            delaySeconds: 0,
+          });
+        }
+        await deps.queue.send(plans);
+      }
 
       const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
       const deadline = deps.now() + Math.min(waitSeconds, maxWaitSeconds) * 1000;
@@ -924,7 +980,7 @@ export function enrichmentEngine(deps: EngineDeps) {
     processBatch,
 
     /** One message, as `processBatch` handles it. */
-    async process(message: LookupMessage): Promise<LookupOutcome> {
+    async process(message: QueueMessage): Promise<LookupOutcome> {
       const [outcome] = await processBatch([message]);
       if (!outcome || outcome.status === 'rejected')
         throw outcome?.reason ?? new Error('lookup was not processed');
@@ -933,6 +989,39 @@ export function enrichmentEngine(deps: EngineDeps) {
   };
 
   async function processBatch(
+    messages: readonly QueueMessage[],
+  ): Promise<PromiseSettledResult<LookupOutcome>[]> {
+    const planned = new Map<QueueMessage, PromiseSettledResult<LookupOutcome>>();
+    await Promise.all(
+      messages.filter(isPlan).map(async (plan) => {
+        try {
+          await fanOut(
+            plan.tenantId,
+            plan.jobId,
+            plan.force,
+            plan.delaySeconds,
+            plan.lookups.map((l) => ({ ...l, tenantId: plan.tenantId, jobId: plan.jobId, attempt: 0 })),
+          );
+          planned.set(plan, { status: 'fulfilled', value: 'done' });
+        } catch (error) {
+          planned.set(plan, { status: 'rejected', reason: error });
+        }
+      }),
+    );
+    const lookups = messages.filter((m): m is LookupMessage => !isPlan(m));
+    const lookedUp = await processLookups(lookups);
+    const byLookup = new Map(lookups.map((m, i) => [m, lookedUp[i]]));
+    return messages.map(
+      (m) =>
+        planned.get(m) ??
+        byLookup.get(m as LookupMessage) ?? {
+          status: 'rejected',
+          reason: new Error('message was not processed'),
+        },
+    );
+  }
+
+  async function processLookups(
     messages: readonly LookupMessage[],
   ): Promise<PromiseSettledResult<LookupOutcome>[]> {
     const groups = new Map<string, LookupMessage[]>();

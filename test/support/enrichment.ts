@@ -8,7 +8,12 @@ import { dynamoIntegrationStore } from '../../shared/adapters/aws/integration-st
 import { dynamoIocRepository } from '../../shared/adapters/aws/ioc-repository';
 import { dynamoQuotaStore } from '../../shared/adapters/aws/quota-store';
 import { integrationAdapters } from '../../shared/adapters/integration-registry';
-import { type EnrichmentEngine, enrichmentEngine, type LookupMessage } from '../../shared/enrichment/engine';
+import {
+  type EnrichmentEngine,
+  enrichmentEngine,
+  type LookupMessage,
+  type QueueMessage,
+} from '../../shared/enrichment/engine';
 import { networkProvider } from '../../shared/enrichment/offline/network';
 import { circuitBreaker, quotaGovernor } from '../../shared/enrichment/quota';
 import type { EnrichmentStore } from '../../shared/enrichment/store';
@@ -37,6 +42,8 @@ export interface EnrichmentHarness {
   deadLetters: { message: LookupMessage; reason: string }[];
   pushes: { topic: string; message: { type: string } & Record<string, unknown> }[];
   events: PlatformEvent[];
+  /** Messages queued and not yet delivered, in queue order. */
+  queued(): QueueMessage[];
   /**
    * Delivers due messages (advancing the clock to each) until the queue is empty: `concurrency`
    * workers at a time, each taking up to `batchSize` due messages as one SQS batch.
@@ -97,7 +104,7 @@ export async function enrichmentHarness(
   for (const name of Object.keys(options.providers)) {
     await integrations.configure(principal, name, { credentials: { apiKey: `test-key-${name}-0123456789` } });
   }
-  const queue: { message: LookupMessage; due: number; seq: number }[] = [];
+  const queue: { message: QueueMessage; due: number; seq: number }[] = [];
   let seq = 0;
   const deadLetters: EnrichmentHarness['deadLetters'] = [];
   const pushes: EnrichmentHarness['pushes'] = [];
@@ -147,6 +154,7 @@ export async function enrichmentHarness(
     deadLetters,
     pushes,
     events,
+    queued: () => [...queue].sort((a, b) => a.due - b.due || a.seq - b.seq).map((q) => q.message),
     async drain({ concurrency = 1, batchSize = 1, maxMessages = 10_000 } = {}) {
       let delivered = 0;
       while (queue.length > 0) {
@@ -156,7 +164,7 @@ export async function enrichmentHarness(
         if (due > clock.now) clock.now = due;
         const ready = queue.filter((q) => q.due <= clock.now).length || 1;
         const taken = queue.splice(0, Math.min(concurrency * batchSize, ready));
-        const batches: LookupMessage[][] = [];
+        const batches: QueueMessage[][] = [];
         for (let i = 0; i < taken.length; i += batchSize) {
           batches.push(taken.slice(i, i + batchSize).map((item) => item.message));
         }

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LookupMessage, LookupQueue } from '../../enrichment/engine';
+import type { LookupMessage, LookupQueue, QueueMessage } from '../../enrichment/engine';
 
 /** SQS accepts a per-message delay of at most 15 minutes; longer waits are re-checked then. */
 const maxDelaySeconds = 900;
@@ -14,7 +14,7 @@ const maxBatchEntries = 10;
  * with the reason as an attribute.
  */
 export function sqsLookupQueue(client: SQSClient, queueUrl: string, dlqUrl: string): LookupQueue {
-  const sendBatch = async (entries: readonly { message: LookupMessage; delaySeconds: number }[]) => {
+  const sendBatch = async (entries: readonly { message: QueueMessage; delaySeconds: number }[]) => {
     let pending = entries.map((entry, i) => ({
       Id: String(i),
       MessageBody: JSON.stringify(entry.message),

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxFakes } from '../../../infra/local/sandbox';
+import { isPlan, type QueueMessage } from '../../../shared/enrichment/engine';
 import { createTestTables, type TestTables } from '../../support/dynamodb';
 import { type EnrichmentHarness, enrichmentHarness } from '../../support/enrichment';
 
@@ -239,6 +240,34 @@ describe('enrichment engine', () => {
     expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed']);
     expect(jobs.map((job) => job.indicators[0]?.results[0]?.status)).toEqual(['done', 'done']);
     expect(h.callTimes.abuseipdb).toHaveLength(2);
+  }, 60_000);
+
+  it('hands the fan-out of a large job to workers in plan messages; a redelivered plan calls nobody twice', async () => {
+    h = await enrichmentHarness(tables, { providers: { abuseipdb: 'sandbox' } });
+    const harness = h;
+    const indicators = Array.from({ length: 250 }, (_, i) => ({
+      value: `45.20.${Math.floor(i / 200)}.${(i % 200) + 1}`,
+    }));
+    let plans: QueueMessage[] = [];
+    const job = await h.engine.create(h.principal, { indicators, providers: ['abuseipdb'] });
+    const created = await h.engine.get(h.principal.tenantId, job.id);
+
+    plans = h.queued().filter(isPlan);
+    // One plan is delivered twice (at-least-once), before and after the others.
+    const [first] = plans;
+    if (first) await harness.engine.processBatch([first]);
+    await h.drain({ batchSize: 10 });
+    if (first) await harness.engine.processBatch([first]);
+    await h.drain({ batchSize: 10 });
+    const done = await h.engine.get(h.principal.tenantId, job.id);
+    const calledFor = (h.fakes.abuseipdb?.requests ?? []).map((r) => r.query.get('ipAddress'));
+
+    expect(created.counts).toMatchObject({ pending: 250 });
+    expect(plans.map((p) => (isPlan(p) ? p.lookups.length : 0))).toEqual([100, 100, 50]);
+    expect(done.status).toBe('completed');
+    expect(done.counts).toMatchObject({ done: 250, pending: 0 });
+    expect(calledFor).toHaveLength(250);
+    expect(new Set(calledFor).size).toBe(250);
   }, 60_000);
 
   it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {
