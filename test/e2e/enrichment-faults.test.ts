@@ -89,6 +89,8 @@ describe('local target: enrichment when providers fail', () => {
         VIGIL_STAGE: stage,
         ENRICHMENT_RETRY_BASE_SECONDS: '1',
         ENRICHMENT_RETRY_BUDGET: String(retryBudget),
+        // 50 jobs at once from one analyst below.
+        API_RATE_LIMIT_PER_SECOND: '100',
       },
     });
     const registered = await call(
@@ -244,6 +246,29 @@ describe('local target: enrichment when providers fail', () => {
         indicator: { type: 'ipv4', value: failingIp },
       }),
     );
+  });
+
+  it('makes one provider call for 50 concurrent jobs on the same indicator', async () => {
+    const shared = '45.133.1.99';
+    const created = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        call('POST', '/v1/enrichments', { indicators: [{ value: shared }], providers: ['otx'] }),
+      ),
+    );
+    const ids = created.map((c) => c.body.id as string);
+    const deadline = Date.now() + 30_000;
+    let jobs: Json[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      jobs = await Promise.all(ids.map(async (id) => (await call('GET', `/v1/enrichments/${id}`)).body));
+    } while (jobs.some((job) => job.status !== 'completed') && Date.now() < deadline);
+
+    expect(created.map((c) => c.status).filter((status) => status !== 202 && status !== 200)).toEqual([]);
+    expect(jobs.map((job) => job.status)).toEqual(ids.map(() => 'completed'));
+    expect(
+      jobs.map((job) => job.indicators[0].results[0].status).filter((s) => s !== 'done' && s !== 'cached'),
+    ).toEqual([]);
+    expect((await seenBy('otx', shared)).count).toBe(1);
   });
 
   it('never returns a provider credential in any response', () => {

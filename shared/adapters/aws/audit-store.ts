@@ -37,12 +37,17 @@ function toEvent(item: Record<string, unknown>): AuditEvent {
   return event as unknown as AuditEvent;
 }
 
+/** Attempts of an append that keeps losing the race for the chain head (a burst of writers). */
+const maxAppendAttempts = 40;
+
 /** The writer: appends chained events (needs the state table for the chain head). */
 export function dynamoAuditLog(client: DynamoDBDocumentClient, options: AuditStoreOptions): AuditLog {
   const now = options.now ?? (() => new Date());
   return {
     async append(input: AuditEventInput): Promise<AuditEvent> {
-      for (let attempt = 0; attempt < 8; attempt += 1) {
+      // The chain head serializes a tenant's appends: under a burst (fifty jobs submitted at once)
+      // writers lose races and retry with full jitter, so every event lands, in order, a little later.
+      for (let attempt = 0; attempt < maxAppendAttempts; attempt += 1) {
         const head = await client.send(
           new GetCommand({
             TableName: options.stateTable,
@@ -101,7 +106,7 @@ export function dynamoAuditLog(client: DynamoDBDocumentClient, options: AuditSto
           return event;
         } catch (error) {
           if (!(error instanceof TransactionCanceledException)) throw error;
-          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 10 * 2 ** attempt)));
         }
       }
       throw new Error('Could not append the audit event: the chain head kept moving.');

@@ -70,6 +70,15 @@ describe('hash-chained audit trail on DynamoDB', () => {
     expect(await queries.verify('t2')).toEqual({ verified: 1, intact: true });
   });
 
+  it('lands every event of a burst of fifty concurrent appends, in one chain', async () => {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(event('t-burst', `burst.${i}`))));
+
+    const page = await queries.list('t-burst', { limit: 100 });
+
+    expect(await queries.verify('t-burst')).toEqual({ verified: 50, intact: true });
+    expect(new Set(page.items.map((e) => e.action)).size).toBe(50);
+  }, 60_000);
+
   it('finds an event edited directly in the table', async () => {
     await log.append(event('t3', 'auth.login'));
     const second = await log.append(event('t3', 'apikey.create'));
