@@ -19,6 +19,7 @@ const lookupMessage = z.object({
   provider: z.string().min(1),
   indicator,
   attempt: z.number().int().min(0),
+  force: z.boolean().optional(),
 });
 
 const planMessage = z.object({

@@ -48,6 +48,8 @@ export interface LookupMessage {
   provider: string;
   indicator: Indicator;
   attempt: number;
+  /** The job bypasses the cache: the provider is called even when a fresh result is cached. */
+  force?: boolean;
 }
 
 /**
@@ -72,6 +74,7 @@ export const isPlan = (message: QueueMessage): message is PlanMessage =>
 /** Lookups a request fans out itself; a job with more hands them to workers in plan messages. */
 const inlineFanOut = 100;
 const planChunk = 100;
+const planBytes = 64 * 1024;
 
 export interface LookupQueue {
   /** Queues messages, each after its delay (SQS batches of ten). */
@@ -430,21 +433,35 @@ export function enrichmentEngine(deps: EngineDeps) {
     await Promise.all(
       [...pushes.values()].map((p) => deps.publish(p.tenantId, jobTopic(p.jobId), p.messages)),
     );
-    const closedByJob = new Map<
-      string,
-      { tenantId: string; jobId: string; closed: { indicator: Indicator; aggregate: Aggregate }[] }
-    >();
-    await inBatches(closing, 16, async ({ tenantId, jobId, state }) => {
-      const aggregate = await aggregateOf(tenantId, state);
-      if (!(await deps.store.closeIndicator(tenantId, jobId, state, aggregate))) return;
+    // Verdicts (and their bus events) first, then the close: a failure in between is redelivered
+    // and records them again (events are at-least-once), instead of losing them behind a close.
+    const closingByJob = new Map<string, { tenantId: string; jobId: string; states: IndicatorState[] }>();
+    for (const { tenantId, jobId, state } of closing) {
       const key = `${tenantId}\u0000${jobId}`;
-      const entry = closedByJob.get(key) ?? { tenantId, jobId, closed: [] };
-      closedByJob.set(key, entry);
-      entry.closed.push({ indicator: { type: state.type, value: state.value }, aggregate });
-    });
+      const entry = closingByJob.get(key) ?? { tenantId, jobId, states: [] };
+      closingByJob.set(key, entry);
+      if (!entry.states.some((s) => s.index === state.index)) entry.states.push(state);
+    }
+    // Every job with an indicator closing (now, or already by an earlier delivery) is checked for
+    // completion, so a crash between its last close and its completion is repaired on redelivery.
     await Promise.all(
-      [...closedByJob.values()].map(async ({ tenantId, jobId, closed }) => {
-        await recordVerdicts(tenantId, jobId, closed);
+      [...closingByJob.values()].map(async ({ tenantId, jobId, states }) => {
+        const aggregates = await Promise.all(states.map((state) => aggregateOf(tenantId, state)));
+        await recordVerdicts(
+          tenantId,
+          jobId,
+          states.map((state, i) => ({
+            indicator: { type: state.type, value: state.value },
+            aggregate: aggregates[i] as Aggregate,
+          })),
+        );
+        await inBatches(
+          states.map((state, i) => ({ state, aggregate: aggregates[i] as Aggregate })),
+          16,
+          async ({ state, aggregate }) => {
+            await deps.store.closeIndicator(tenantId, jobId, state, aggregate);
+          },
+        );
         const job = await deps.store.getJob(tenantId, jobId);
         if (!job || job.openIndicators > 0) return;
         if (await deps.store.completeJob(tenantId, jobId, nowIso())) {
@@ -534,6 +551,39 @@ export function enrichmentEngine(deps: EngineDeps) {
     await Promise.all([deps.queue.send(toSend), applySettlements(fromCache)]);
   };
 
+  /**
+   * Plan messages for lookups: at most `planChunk` lookups and about 64 KB each (indicator values
+   * go up to 8 KB), so a batch of them stays within SQS's message and batch size limits.
+   */
+  const plansOf = (
+    tenantId: string,
+    jobId: string,
+    force: boolean,
+    delaySeconds: number,
+    lookups: readonly LookupMessage[],
+  ): { message: PlanMessage; delaySeconds: number }[] => {
+    const plans: { message: PlanMessage; delaySeconds: number }[] = [];
+    let current: PlanMessage['lookups'] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (current.length === 0) return;
+      plans.push({
+        message: { kind: 'plan', tenantId, jobId, force, delaySeconds, lookups: current },
+        delaySeconds: 0,
+      });
+      current = [];
+      bytes = 0;
+    };
+    for (const { index, provider, indicator } of lookups) {
+      const size = indicator.value.length + provider.length + 64;
+      if (current.length >= planChunk || bytes + size > planBytes) flush();
+      current.push({ index, provider, indicator });
+      bytes += size;
+    }
+    flush();
+    return plans;
+  };
+
   /** Delays messages (noting why on their pairs) without calling anyone. */
   const delay = async (messages: readonly LookupMessage[], reason: string, seconds: number) => {
     await Promise.all(messages.map((m) => deps.store.note(m.tenantId, m.jobId, m.index, m.provider, reason)));
@@ -547,12 +597,32 @@ export function enrichmentEngine(deps: EngineDeps) {
   const processGroup = async (
     tenantId: string,
     provider: string,
-    messages: readonly LookupMessage[],
+    batch: readonly LookupMessage[],
   ): Promise<GroupResult> => {
+    let messages = batch;
     const outcomes = new Map<LookupMessage, LookupOutcome>();
     const settlements: Settlement[] = [];
     const errors = new Map<LookupMessage, unknown>();
     const now = deps.now();
+    // A lookup whose answer is already cached (a redelivered message, or a copy sent again by a
+    // redelivered plan) settles from the cache instead of calling: one batched read per group.
+    const unforced = messages.filter((m) => !m.force);
+    const hits =
+      unforced.length > 0
+        ? await deps.store.getCaches(
+            tenantId,
+            unforced.map((m) => ({ provider, ...m.indicator })),
+            nowSeconds(),
+          )
+        : new Map<string, IntelResult>();
+    const answered = unforced.filter((m) => hits.has(cacheKeyOf({ provider, ...m.indicator })));
+    for (const m of answered) {
+      const result = hits.get(cacheKeyOf({ provider, ...m.indicator })) as IntelResult;
+      settlements.push(...(await settlementsOf(m, { status: 'cached', result })));
+      outcomes.set(m, 'done');
+    }
+    if (answered.length > 0) messages = messages.filter((m) => !answered.includes(m));
+    if (messages.length === 0) return { outcomes, settlements, errors };
     const permit = await deps.breaker.permit(tenantId, provider, now);
     if (!permit.allowed) {
       await delay(messages, 'provider_degraded', Math.ceil(permit.retryAfterSeconds));
@@ -674,7 +744,7 @@ export function enrichmentEngine(deps: EngineDeps) {
       // Settled either way, so an early 400 below leaves no promise rejected unobserved.
       void Promise.allSettled([storeReads, verdictReads]);
       const enabled = new Set(await deps.integrations.enabledIn(tenantId, deps.lookupCategories));
-      const requested = input.providers ?? [...offline.keys(), ...enabled];
+      const requested = [...new Set(input.providers ?? [...offline.keys(), ...enabled])];
       for (const name of requested) {
         if (!offline.has(name) && !catalog.has(name)) {
           throw new BadRequestError(
@@ -775,6 +845,7 @@ export function enrichmentEngine(deps: EngineDeps) {
                 provider,
                 indicator: { type: indicator.type, value: indicator.value },
                 attempt: 0,
+                ...(force ? { force: true } : {}),
               });
             }
           }
@@ -814,26 +885,16 @@ export function enrichmentEngine(deps: EngineDeps) {
       if (openIndicators === 0) return viewOf(job, states);
 
       const delaySeconds = input.priority === 'low' ? 2 : 0;
-      if (queued.length <= inlineFanOut) await fanOut(tenantId, jobId, force, delaySeconds, queued);
-      else {
-        const plans: { message: PlanMessage; delaySeconds: number }[] = [];
-        for (let i = 0; i < queued.length; i += planChunk) {
-          plans.push({
-            message: {
-              kind: 'plan',
-              tenantId,
-              jobId,
-              force,
-              delaySeconds,
-              lookups: queued
-                .slice(i, i + planChunk)
-                .map(({ index, provider, indicator }) => ({ index, provider, indicator })),
-            },
-            delaySeconds: 0,
-          });
+      const planned = plansOf(tenantId, jobId, force, delaySeconds, queued);
+      if (queued.length <= inlineFanOut) {
+        try {
+          await fanOut(tenantId, jobId, force, delaySeconds, queued);
+        } catch {
+          // The job exists: rather than leave it with leases nobody will end, let a worker redo
+          // the fan-out (a lookup that already leads leads again, and is sent).
+          await deps.queue.send(planned);
         }
-        await deps.queue.send(plans);
-      }
+      } else await deps.queue.send(planned);
 
       const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
       const deadline = deps.now() + Math.min(waitSeconds, maxWaitSeconds) * 1000;
@@ -1000,7 +1061,13 @@ export function enrichmentEngine(deps: EngineDeps) {
             plan.jobId,
             plan.force,
             plan.delaySeconds,
-            plan.lookups.map((l) => ({ ...l, tenantId: plan.tenantId, jobId: plan.jobId, attempt: 0 })),
+            plan.lookups.map((l) => ({
+              ...l,
+              tenantId: plan.tenantId,
+              jobId: plan.jobId,
+              attempt: 0,
+              ...(plan.force ? { force: true } : {}),
+            })),
           );
           planned.set(plan, { status: 'fulfilled', value: 'done' });
         } catch (error) {

@@ -48,7 +48,13 @@ export interface EnrichmentHarness {
    * Delivers due messages (advancing the clock to each) until the queue is empty: `concurrency`
    * workers at a time, each taking up to `batchSize` due messages as one SQS batch.
    */
-  drain(options?: { concurrency?: number; batchSize?: number; maxMessages?: number }): Promise<number>;
+  drain(options?: {
+    concurrency?: number;
+    batchSize?: number;
+    maxMessages?: number;
+    /** Put rejected messages back (after 1 s), as SQS does, instead of failing the drain. */
+    redeliver?: boolean;
+  }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -155,7 +161,7 @@ export async function enrichmentHarness(
     pushes,
     events,
     queued: () => [...queue].sort((a, b) => a.due - b.due || a.seq - b.seq).map((q) => q.message),
-    async drain({ concurrency = 1, batchSize = 1, maxMessages = 10_000 } = {}) {
+    async drain({ concurrency = 1, batchSize = 1, maxMessages = 10_000, redeliver = false } = {}) {
       let delivered = 0;
       while (queue.length > 0) {
         if (delivered >= maxMessages) throw new Error(`still ${queue.length} messages after ${delivered}`);
@@ -169,8 +175,13 @@ export async function enrichmentHarness(
           batches.push(taken.slice(i, i + batchSize).map((item) => item.message));
         }
         const outcomes = await Promise.all(batches.map((batch) => engine.processBatch(batch)));
-        const rejected = outcomes.flat().find((o) => o.status === 'rejected');
-        if (rejected && rejected.status === 'rejected') throw rejected.reason;
+        for (const [b, batch] of batches.entries()) {
+          for (const [i, outcome] of (outcomes[b] ?? []).entries()) {
+            if (outcome.status !== 'rejected') continue;
+            if (!redeliver) throw outcome.reason;
+            queue.push({ message: batch[i] as QueueMessage, due: clock.now + 1000, seq: seq++ });
+          }
+        }
         delivered += taken.length;
       }
       return delivered;

@@ -457,10 +457,13 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
             new UpdateCommand({
               TableName: tableName,
               Key: cacheKey(tenantId, key),
-              UpdateExpression: 'SET inflightUntil = :lease, #ttl = :gc, #type = :type',
-              ConditionExpression: 'attribute_not_exists(inflightUntil) OR inflightUntil < :now',
+              UpdateExpression: 'SET inflightUntil = :lease, leader = :me, #ttl = :gc, #type = :type',
+              // A lookup that already leads (a redelivered plan) leads again, so it is sent again.
+              ConditionExpression:
+                'attribute_not_exists(inflightUntil) OR inflightUntil < :now OR leader = :me',
               ExpressionAttributeNames: { '#ttl': 'ttl', '#type': 'type' },
               ExpressionAttributeValues: {
+                ':me': `${waiter.jobId}:${waiter.index}`,
                 ':lease': leaseUntil,
                 ':now': nowSeconds,
                 ':gc': leaseUntil + 2 * 86_400,
@@ -483,8 +486,13 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
               TableName: tableName,
               Key: cacheKey(tenantId, key),
               UpdateExpression: 'ADD waiters :member',
-              ConditionExpression: 'inflightUntil >= :now',
-              ExpressionAttributeValues: { ':member': member, ':now': nowSeconds },
+              ConditionExpression:
+                'inflightUntil >= :now AND (attribute_not_exists(leader) OR leader <> :me)',
+              ExpressionAttributeValues: {
+                ':member': member,
+                ':now': nowSeconds,
+                ':me': `${waiter.jobId}:${waiter.index}`,
+              },
             }),
           );
           return { role: 'waiter' };
@@ -504,8 +512,8 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
           TableName: tableName,
           Key: cacheKey(tenantId, key),
           UpdateExpression: cache
-            ? 'SET #result = :result, expiresAt = :expiresAt, #ttl = :expiresAt, #type = :type REMOVE inflightUntil'
-            : 'REMOVE inflightUntil',
+            ? 'SET #result = :result, expiresAt = :expiresAt, #ttl = :expiresAt, #type = :type REMOVE inflightUntil, leader'
+            : 'REMOVE inflightUntil, leader',
           ...(cache
             ? {
                 ExpressionAttributeNames: { '#result': 'result', '#ttl': 'ttl', '#type': 'type' },

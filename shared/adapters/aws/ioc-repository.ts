@@ -1,10 +1,11 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -41,7 +42,8 @@ const encodeCursor = (sk: string) => Buffer.from(sk, 'utf8').toString('base64url
  *   since TTL deletion lags by up to two days. `rev` guards updates against concurrent writers.
  * - allow-list entry `ALLOW#<type>#<value>` and its id lookup `ALLOWID#<id>`.
  * - `INTELHOLDINGS`: whether the tenant ever stored an IOC / an allow-list entry (set before the
- *   first write, never cleared), so enrichment of a tenant without any skips those reads.
+ *   first write, never cleared; for a store older than the marker, found out once by a query), so
+ *   enrichment of a tenant without any skips those reads.
  * Every key is built from the caller's tenant id, so no id or cursor can reach another tenant.
  */
 export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: string): IocRepository {
@@ -233,7 +235,36 @@ export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: s
   return {
     async holdings(tenantId) {
       const item = await get(holdingsKey(tenantId));
-      return { iocs: item?.iocs === true, allowList: item?.allowList === true };
+      if (item) return { iocs: item.iocs === true, allowList: item.allowList === true };
+      // Stores written before the marker existed: look once, and record what was found (a write
+      // marking a kind in the meantime wins, since this only creates the item).
+      const any = async (prefix: string) =>
+        ((
+          await client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': pk(tenantId), ':prefix': prefix },
+              Limit: 1,
+              ConsistentRead: true,
+            }),
+          )
+        ).Items?.length ?? 0) > 0;
+      const [iocs, allowList] = await Promise.all([any('IOC#'), any('ALLOW#')]);
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...holdingsKey(tenantId), type: 'intel-holdings', iocs, allowList },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return { iocs, allowList };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const marked = await get(holdingsKey(tenantId));
+        return { iocs: iocs || marked?.iocs === true, allowList: allowList || marked?.allowList === true };
+      }
     },
 
     async putIoc(ioc, nowMs) {

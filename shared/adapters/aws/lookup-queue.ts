@@ -3,8 +3,9 @@ import type { LookupMessage, LookupQueue, QueueMessage } from '../../enrichment/
 
 /** SQS accepts a per-message delay of at most 15 minutes; longer waits are re-checked then. */
 const maxDelaySeconds = 900;
-/** SQS takes at most ten entries per SendMessageBatch. */
+/** SQS takes at most ten entries and 256 KiB of bodies per SendMessageBatch. */
 const maxBatchEntries = 10;
+const maxBatchBytes = 240 * 1024;
 
 /**
  * The lookup queue over SQS: each (indicator, provider) lookup is one message, sent ten at a time,
@@ -36,9 +37,20 @@ export function sqsLookupQueue(client: SQSClient, queueUrl: string, dlqUrl: stri
   };
   return {
     async send(entries) {
-      const batches: (typeof entries)[] = [];
-      for (let i = 0; i < entries.length; i += maxBatchEntries)
-        batches.push(entries.slice(i, i + maxBatchEntries));
+      const batches: (typeof entries)[number][][] = [];
+      let batch: (typeof entries)[number][] = [];
+      let bytes = 0;
+      for (const entry of entries) {
+        const size = Buffer.byteLength(JSON.stringify(entry.message));
+        if (batch.length >= maxBatchEntries || (batch.length > 0 && bytes + size > maxBatchBytes)) {
+          batches.push(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(entry);
+        bytes += size;
+      }
+      if (batch.length > 0) batches.push(batch);
       // A few batches at a time: a 1,000-indicator job is hundreds of batches.
       for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map(sendBatch));
     },

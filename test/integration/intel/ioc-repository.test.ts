@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dynamoIocRepository } from '../../../shared/adapters/aws/ioc-repository';
 import { aggregateVerdict } from '../../../shared/enrichment/verdict';
@@ -77,6 +77,29 @@ describe('DynamoDB IOC store and allow-list', () => {
     });
     const page = await service.list(alice.tenantId, { type: 'url', limit: 10 });
     expect(page.items.map((i) => i.id)).toEqual([first.ioc.id]);
+  });
+
+  it('finds the IOCs of a store written before the holdings marker existed', async () => {
+    const legacy = { tenantId: 'tenant-legacy', userId: 'u_old' };
+    await service.add(legacy, input('45.77.10.9'));
+    await tables.doc.send(
+      new DeleteCommand({
+        TableName: tables.names.state,
+        Key: { pk: 'T#tenant-legacy', sk: 'INTELHOLDINGS' },
+      }),
+    );
+    // A fresh container: nothing remembered about this tenant.
+    const fresh = dynamoIocRepository(tables.doc, tables.names.state);
+
+    const holdings = await fresh.holdings('tenant-legacy');
+    const [result] =
+      (await iocStoreProvider(fresh).lookupMany?.(ctx('tenant-legacy'), [
+        { type: 'ipv4', value: '45.77.10.9' },
+      ])) ?? [];
+
+    expect(holdings).toEqual({ iocs: true, allowList: false });
+    expect(result?.verdict).not.toBe('unknown');
+    expect(await fresh.holdings('tenant-nothing')).toEqual({ iocs: false, allowList: false });
   });
 
   it('stores the expiry as a TTL on the IOC and its id lookup', async () => {

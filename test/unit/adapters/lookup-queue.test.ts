@@ -37,6 +37,23 @@ describe('SQS lookup queue', () => {
     expect(calls[1]?.Entries?.map((e) => JSON.parse(e.MessageBody ?? '').index)).toEqual([10, 11]);
   });
 
+  it('keeps a batch under 256 KiB of bodies', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    const queue = sqsLookupQueue(new SQSClient({ region: 'us-east-1' }), 'https://sqs/q', 'https://sqs/dlq');
+    const big = {
+      ...message,
+      indicator: { type: 'url' as const, value: `https://example.com/${'a'.repeat(60_000)}` },
+    };
+
+    await queue.send(Array.from({ length: 10 }, () => ({ message: big, delaySeconds: 0 })));
+
+    const sizes = sqs
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => (c.args[0].input.Entries ?? []).reduce((n, e) => n + (e.MessageBody?.length ?? 0), 0));
+    expect(sizes.reduce((n, size) => n + size, 0)).toBeGreaterThan(600_000);
+    expect(sizes.every((size) => size <= 256 * 1024)).toBe(true);
+  });
+
   it('resends only the entries SQS failed transiently, and fails the send on a sender fault', async () => {
     sqs
       .on(SendMessageBatchCommand)
