@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { enrichmentDepsFromEnv } from '../../shared/adapters/aws/enrichment-deps';
 import { BadRequestError } from '../../shared/platform/errors';
+import { enrichmentQueue } from '../../shared/platform/messaging';
 import { logger } from '../../shared/platform/observability';
 import { sqsWholeBatchHandler } from '../../shared/platform/sqs';
 import { tracer } from '../../shared/platform/tracing';
@@ -52,8 +53,13 @@ export const handler = sqsWholeBatchHandler(
     }
     return queueMessage.parse(body);
   },
-  async (messages) => {
-    const outcomes = await engine.processBatch(messages);
+  async (messages, receiveCounts) => {
+    // On its last delivery before the DLQ, a lookup that still fails is settled as failed, so its
+    // job (and any job waiting on the same call) completes.
+    const lastDelivery = new Set(
+      messages.filter((_, i) => (receiveCounts[i] ?? 1) >= enrichmentQueue.maxReceiveCount),
+    );
+    const outcomes = await engine.processBatch(messages, { lastDelivery });
     logger.debug('lookups processed', {
       count: messages.length,
       outcomes: outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'error')),

@@ -1051,6 +1051,7 @@ export function enrichmentEngine(deps: EngineDeps) {
 
   async function processBatch(
     messages: readonly QueueMessage[],
+    options: { lastDelivery?: ReadonlySet<QueueMessage> } = {},
   ): Promise<PromiseSettledResult<LookupOutcome>[]> {
     const planned = new Map<QueueMessage, PromiseSettledResult<LookupOutcome>>();
     await Promise.all(
@@ -1077,6 +1078,25 @@ export function enrichmentEngine(deps: EngineDeps) {
     );
     const lookups = messages.filter((m): m is LookupMessage => !isPlan(m));
     const lookedUp = await processLookups(lookups);
+    // A lookup that keeps failing for a reason that is not the provider's (a bug, an outage) is
+    // settled as failed on its last delivery, with the waiters of its call, before SQS parks it.
+    const giveUp = lookups.filter(
+      (m, i) => lookedUp[i]?.status === 'rejected' && options.lastDelivery?.has(m),
+    );
+    if (giveUp.length > 0) {
+      try {
+        const settlements: Settlement[] = [];
+        for (const m of giveUp) {
+          const error = (lookedUp[lookups.indexOf(m)] as PromiseRejectedResult).reason;
+          settlements.push(
+            ...(await settlementsOf(m, { status: 'failed', reason: `internal_error: ${errorText(error)}` })),
+          );
+        }
+        await applySettlements(settlements);
+      } catch {
+        // Nothing more to do here: the message goes to the DLQ with the pair pending.
+      }
+    }
     const byLookup = new Map(lookups.map((m, i) => [m, lookedUp[i]]));
     return messages.map(
       (m) =>

@@ -41,7 +41,11 @@ export function sqsBatchHandler(
  */
 export function sqsWholeBatchHandler<T>(
   parse: (record: SQSRecord) => T,
-  processAll: (items: readonly T[]) => Promise<PromiseSettledResult<unknown>[]>,
+  /** `receiveCounts[i]`: how often SQS has delivered item i (1 on the first delivery). */
+  processAll: (
+    items: readonly T[],
+    receiveCounts: readonly number[],
+  ) => Promise<PromiseSettledResult<unknown>[]>,
   options: { tracer?: Tracer } = {},
 ) {
   const stack = middy<SQSEvent, SQSBatchResponse, Error, Context>();
@@ -66,7 +70,10 @@ export function sqsWholeBatchHandler<T>(
     }
     let outcomes: PromiseSettledResult<unknown>[];
     try {
-      outcomes = await processAll(parsed.map((p) => p.item));
+      outcomes = await processAll(
+        parsed.map((p) => p.item),
+        parsed.map((p) => Number(p.record.attributes.ApproximateReceiveCount) || 1),
+      );
     } catch (err) {
       outcomes = parsed.map(() => ({ status: 'rejected', reason: err }));
     }

@@ -307,6 +307,36 @@ describe('enrichment engine', () => {
     expect(new Set(calledFor).size).toBe(200);
   }, 60_000);
 
+  it('settles a lookup as failed on its last delivery when it keeps failing for a reason that is not the provider', async () => {
+    let failures = 1;
+    h = await enrichmentHarness(tables, {
+      providers: { abuseipdb: 'sandbox' },
+      wrapStore: (store) => ({
+        ...store,
+        endInflight: async (...args) => {
+          if (failures-- > 0) throw new Error('DynamoDB is unavailable');
+          return store.endInflight(...args);
+        },
+      }),
+    });
+    const job = await h.engine.create(h.principal, {
+      indicators: [{ value: '185.220.101.34' }],
+      providers: ['abuseipdb'],
+    });
+    const [message] = h.queued();
+    if (!message) throw new Error('nothing queued');
+
+    const [outcome] = await h.engine.processBatch([message], { lastDelivery: new Set([message]) });
+    const done = await h.engine.get(h.principal.tenantId, job.id);
+
+    expect(outcome?.status).toBe('rejected');
+    expect(done.status).toBe('completed');
+    expect(done.indicators[0]?.results[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^internal_error: DynamoDB is unavailable/),
+    });
+  }, 60_000);
+
   it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {
     h = await enrichmentHarness(tables, { providers: {} });
     const many = Array.from({ length: 1001 }, (_, i) => ({
