@@ -21,6 +21,7 @@ const lookupMessage = z.object({
   indicator,
   attempt: z.number().int().min(0),
   force: z.boolean().optional(),
+  notBefore: z.number().int().optional(),
 });
 
 const planMessage = z.object({

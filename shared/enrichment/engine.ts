@@ -50,6 +50,11 @@ export interface LookupMessage {
   attempt: number;
   /** The job bypasses the cache: the provider is called even when a fresh result is cached. */
   force?: boolean;
+  /**
+   * Epoch ms before which the lookup must not run: a wait longer than SQS's 15-minute delay (a
+   * long `Retry-After`, a daily quota) is served in several delays without calling.
+   */
+  notBefore?: number;
 }
 
 /**
@@ -73,6 +78,8 @@ export const isPlan = (message: QueueMessage): message is PlanMessage =>
 
 /** Lookups a request fans out itself; a job with more hands them to workers in plan messages. */
 const inlineFanOut = 100;
+/** SQS's longest per-message delay. */
+const maxQueueDelaySeconds = 900;
 const planChunk = 100;
 const planBytes = 64 * 1024;
 
@@ -587,8 +594,15 @@ export function enrichmentEngine(deps: EngineDeps) {
   /** Delays messages (noting why on their pairs) without calling anyone. */
   const delay = async (messages: readonly LookupMessage[], reason: string, seconds: number) => {
     await Promise.all(messages.map((m) => deps.store.note(m.tenantId, m.jobId, m.index, m.provider, reason)));
-    await deps.queue.send(messages.map((message) => ({ message, delaySeconds: seconds })));
+    await deps.queue.send(messages.map((message) => later(message, seconds)));
   };
+
+  /** A message to send again after `seconds`, remembering the moment when that is beyond SQS's 15 minutes. */
+  const later = (message: LookupMessage, seconds: number) => ({
+    message:
+      seconds > maxQueueDelaySeconds ? { ...message, notBefore: deps.now() + seconds * 1000 } : message,
+    delaySeconds: Math.min(maxQueueDelaySeconds, seconds),
+  });
 
   /**
    * One batch of a worker for one (tenant, provider): the breaker and the quota are asked once for
@@ -604,6 +618,14 @@ export function enrichmentEngine(deps: EngineDeps) {
     const settlements: Settlement[] = [];
     const errors = new Map<LookupMessage, unknown>();
     const now = deps.now();
+    // Not yet: a wait longer than one SQS delay goes on without calling anyone.
+    const early = messages.filter((m) => m.notBefore !== undefined && m.notBefore > now);
+    if (early.length > 0) {
+      await deps.queue.send(early.map((m) => later(m, Math.ceil(((m.notBefore ?? now) - now) / 1000))));
+      for (const m of early) outcomes.set(m, 'delayed');
+      messages = messages.filter((m) => !early.includes(m));
+      if (messages.length === 0) return { outcomes, settlements, errors };
+    }
     // A lookup whose answer is already cached (a redelivered message, or a copy sent again by a
     // redelivered plan) settles from the cache instead of calling: one batched read per group.
     const unforced = messages.filter((m) => !m.force);
@@ -706,10 +728,7 @@ export function enrichmentEngine(deps: EngineDeps) {
           const wait =
             honorRetryAfter(error, deps.now()) ?? Math.min(300, retryBase * 2 ** (message.attempt + 1));
           await deps.store.note(tenantId, message.jobId, message.index, provider, `retrying: ${error.kind}`);
-          retries.push({
-            message: { ...message, attempt: message.attempt + 1 },
-            delaySeconds: Math.ceil(wait),
-          });
+          retries.push(later({ ...message, attempt: message.attempt + 1 }, Math.ceil(wait)));
           outcomes.set(message, 'delayed');
           return;
         }

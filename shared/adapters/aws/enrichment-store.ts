@@ -23,6 +23,7 @@ import {
   type Waiter,
 } from '../../enrichment/store';
 import type { IntelResult } from '../../integrations/ports';
+import { BadRequestError } from '../../platform/errors';
 import { queryPrefix } from './dynamodb';
 
 /**
@@ -53,6 +54,27 @@ type Item = Record<string, unknown>;
 const conditionFailed = (error: unknown, index = 0) =>
   error instanceof TransactionCanceledException &&
   error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+
+/** The start key a listing cursor encodes; anything else (edited, another tenant's) is a 400. */
+function cursorKey(tenantId: string, cursor: string): Item {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const k = key as Record<string, unknown> | undefined;
+  const valid =
+    k !== undefined &&
+    typeof k === 'object' &&
+    k.gsi1pk === `T#${tenantId}#JOBS` &&
+    k.pk === `T#${tenantId}` &&
+    typeof k.sk === 'string' &&
+    typeof k.gsi1sk === 'string' &&
+    Object.keys(k).length === 4;
+  if (!valid) throw new BadRequestError('The cursor is not valid for this listing.', 'invalid_cursor');
+  return k as Item;
+}
 
 export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName: string): EnrichmentStore {
   const pk = (tenantId: string) => `T#${tenantId}`;
@@ -253,13 +275,7 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
           },
           ScanIndexForward: false,
           Limit: options.limit,
-          ...(options.cursor
-            ? {
-                ExclusiveStartKey: JSON.parse(
-                  Buffer.from(options.cursor, 'base64url').toString('utf8'),
-                ) as Item,
-              }
-            : {}),
+          ...(options.cursor ? { ExclusiveStartKey: cursorKey(tenantId, options.cursor) } : {}),
         }),
       );
       const last = page.LastEvaluatedKey;

@@ -337,6 +337,36 @@ describe('enrichment engine', () => {
     });
   }, 60_000);
 
+  it('honours a Retry-After longer than the 15 minutes an SQS delay can last, without calling early', async () => {
+    let calls = 0;
+    const otx = sandboxFakes.otx?.();
+    if (!otx) throw new Error('no otx fake');
+    h = await enrichmentHarness(tables, {
+      providers: {
+        otx: (request) => {
+          calls += 1;
+          return calls === 1
+            ? { status: 429, headers: { 'retry-after': '3600' }, body: { detail: 'come back in an hour' } }
+            : otx(request);
+        },
+      },
+    });
+    const job = await h.engine.create(h.principal, {
+      indicators: [{ value: '185.220.101.34' }],
+      providers: ['otx'],
+    });
+
+    const delivered = await h.drain();
+    const done = await h.engine.get(h.principal.tenantId, job.id);
+    const times = h.callTimes.otx ?? [];
+
+    expect(done.status).toBe('completed');
+    expect(done.indicators[0]?.results[0]?.status).toBe('done');
+    expect(times).toHaveLength(2);
+    expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(3600_000);
+    expect(delivered).toBeGreaterThanOrEqual(5); // the first try, four 15-minute hops without a call
+  }, 60_000);
+
   it('refuses more than 1,000 indicators with 413 and guidance, and bad indicators with 400', async () => {
     h = await enrichmentHarness(tables, { providers: {} });
     const many = Array.from({ length: 1001 }, (_, i) => ({

@@ -75,6 +75,32 @@ describe('DynamoDB enrichment store', () => {
     expect(read?.indicators[42]).toEqual(indicators[42]);
   });
 
+  it('pages the job list with a cursor and refuses a cursor that is not its own', async () => {
+    const store = dynamoEnrichmentStore(tables.doc, tables.names.state);
+    const owner = `t_cursor_${randomBytes(4).toString('hex')}`;
+    for (let i = 0; i < 3; i += 1) {
+      const indicators = [closed(0)];
+      await store.createJob(
+        { ...jobOf(owner, indicators), createdAt: `2026-12-01T10:00:0${i}.000Z` },
+        indicators,
+      );
+    }
+
+    const first = await store.listJobs(owner, { limit: 2 });
+    const second = await store.listJobs(owner, { limit: 2, cursor: first.nextCursor });
+
+    expect(first.items).toHaveLength(2);
+    expect(second.items).toHaveLength(1);
+    await expect(store.listJobs(owner, { limit: 2, cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_cursor',
+    });
+    await expect(store.listJobs('t_other', { limit: 2, cursor: first.nextCursor })).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_cursor',
+    });
+  });
+
   it('does not show a job whose parts are not all written yet', async () => {
     const store = dynamoEnrichmentStore(tables.doc, tables.names.state);
     const indicators = [closed(0)];
