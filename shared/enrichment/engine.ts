@@ -1058,14 +1058,6 @@ export function enrichmentEngine(deps: EngineDeps) {
      * twice. Outcomes are in input order; a message that could not be handled is a rejection.
      */
     processBatch,
-
-    /** One message, as `processBatch` handles it. */
-    async process(message: QueueMessage): Promise<LookupOutcome> {
-      const [outcome] = await processBatch([message]);
-      if (!outcome || outcome.status === 'rejected')
-        throw outcome?.reason ?? new Error('lookup was not processed');
-      return outcome.value;
-    },
   };
 
   async function processBatch(

@@ -316,6 +316,14 @@ export function integrationService(deps: IntegrationDeps) {
     now: deps.now,
   });
 
+  const enabledIn = async (tenantId: string, categories: readonly string[]): Promise<string[]> =>
+    (await deps.store.list(tenantId))
+      .filter((r) => {
+        const category = byName.get(r.name)?.catalog.category;
+        return r.enabled && category !== undefined && categories.includes(category);
+      })
+      .map((r) => r.name);
+
   const planOf = (name: string, override: IntegrationRecord['quota']): QuotaPlan => {
     const base = adapterOf(name).catalog.freeTier;
     if (!override) return base;
@@ -701,19 +709,11 @@ export function integrationService(deps: IntegrationDeps) {
     },
 
     /** Configured and enabled integrations of a category, for fan-out (notify everything enabled). */
-    async enabledOf(tenantId: string, category: CatalogEntry['category']): Promise<string[]> {
-      return this.enabledIn(tenantId, [category]);
-    },
+    enabledOf: (tenantId: string, category: CatalogEntry['category']): Promise<string[]> =>
+      enabledIn(tenantId, [category]),
 
     /** Configured and enabled integrations of any of the categories, in one read. */
-    async enabledIn(tenantId: string, categories: readonly string[]): Promise<string[]> {
-      return (await deps.store.list(tenantId))
-        .filter((r) => {
-          const category = byName.get(r.name)?.catalog.category;
-          return r.enabled && category !== undefined && categories.includes(category);
-        })
-        .map((r) => r.name);
-    },
+    enabledIn,
   };
 }
 

@@ -1,8 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -24,7 +22,7 @@ import {
 } from '../../enrichment/store';
 import type { IntelResult } from '../../integrations/ports';
 import { BadRequestError } from '../../platform/errors';
-import { queryPrefix } from './dynamodb';
+import { batchGetAll, queryPrefix } from './dynamodb';
 
 /**
  * Enrichment state on the state table, all inside the tenant's partition `T#<tid>`:
@@ -45,7 +43,6 @@ const jobRetentionSeconds = 30 * 86_400;
 const chunkSize = 100;
 /** Compressed chunks stay well under DynamoDB's 400 KB item limit; bigger ones are split. */
 const maxChunkBytes = 300 * 1024;
-const batchGetLimit = 100;
 const pad = (index: number) => String(index).padStart(4, '0');
 const statuses: readonly PairStatus[] = ['pending', 'done', 'cached', 'skipped', 'failed'];
 
@@ -152,42 +149,10 @@ export function dynamoEnrichmentStore(client: DynamoDBDocumentClient, tableName:
     }
   };
 
-  const batchGet = async (
+  const batchGet = (
     keys: { pk: string; sk: string }[],
-    projection?: { expression: string; names: Record<string, string> },
-  ): Promise<Item[]> => {
-    const groups: { pk: string; sk: string }[][] = [];
-    for (let i = 0; i < keys.length; i += batchGetLimit) groups.push(keys.slice(i, i + batchGetLimit));
-    const pages = await Promise.all(
-      groups.map(async (group) => {
-        const items: Item[] = [];
-        let pending: Item[] | undefined = group;
-        for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
-          if (attempt > 8) throw new Error('DynamoDB left keys unprocessed.');
-          if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-          const result: BatchGetCommandOutput = await client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [tableName]: {
-                  Keys: pending,
-                  ...(projection
-                    ? {
-                        ProjectionExpression: projection.expression,
-                        ExpressionAttributeNames: projection.names,
-                      }
-                    : {}),
-                },
-              },
-            }),
-          );
-          items.push(...(result.Responses?.[tableName] ?? []));
-          pending = result.UnprocessedKeys?.[tableName]?.Keys;
-        }
-        return items;
-      }),
-    );
-    return pages.flat();
-  };
+    projection: { expression: string; names: Record<string, string> },
+  ) => batchGetAll(client, tableName, keys, { projection });
 
   const dedupe = <T>(keys: readonly T[], id: (key: T) => string) => [
     ...new Map(keys.map((key) => [id(key), key])).values(),

@@ -1,7 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -19,6 +17,7 @@ import {
   type IocRepository,
   type Page,
 } from '../../intel/iocs';
+import { batchGetAll } from './dynamodb';
 
 type Item = Record<string, unknown>;
 
@@ -26,7 +25,6 @@ type Item = Record<string, unknown>;
 const MAX_ATTEMPTS = 4;
 /** Query pages read per listing call when a filter (expiry, `q` without type) thins them out. */
 const MAX_PAGES = 25;
-const BATCH_GET_LIMIT = 100;
 
 const conflicted = (error: unknown) =>
   error instanceof TransactionCanceledException &&
@@ -54,22 +52,8 @@ export function dynamoIocRepository(client: DynamoDBDocumentClient, tableName: s
   const get = async (key: { pk: string; sk: string }) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 
-  const batchGet = async (keys: { pk: string; sk: string }[]): Promise<Item[]> => {
-    const items: Item[] = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      let pending: Item[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
-      for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        const result: BatchGetCommandOutput = await client.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        items.push(...(result.Responses?.[tableName] ?? []));
-        pending = result.UnprocessedKeys?.[tableName]?.Keys;
-        if (attempt >= 5 && pending && pending.length > 0) throw new Error('DynamoDB left keys unprocessed.');
-      }
-    }
-    return items;
-  };
+  const batchGet = (keys: { pk: string; sk: string }[]) =>
+    batchGetAll(client, tableName, keys, { consistent: true });
 
   const live = (item: Item, nowMs: number) =>
     typeof item.expiresAtMs !== 'number' || item.expiresAtMs > nowMs;
